@@ -1,0 +1,3 @@
+module github.com/ably-fanout/devstack
+
+go 1.26.8

@@ -1,0 +1,3 @@
+module github.com/ably-fanout/trading-server
+
+go 1.26.8
