@@ -1,3 +1,3 @@
 module github.com/ably-fanout/ably-emulator
 
-go 1.26.8
+go 1.26
