@@ -1,0 +1,142 @@
+// Package trade defines the trade record that flows from the trading server
+// through the Redis queue to Ably, and checks that a record is well formed.
+package trade
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+)
+
+// Side values.
+const (
+	Buy  = "buy"
+	Sell = "sell"
+)
+
+// TimeLayout is the layout of Trade.Time: UTC with milliseconds.
+const TimeLayout = "2006-01-02T15:04:05.000Z"
+
+// MaxIDLength is the maximum length of a trade id in bytes.
+const MaxIDLength = 64
+
+// Trade is one executed trade. Its JSON form is the wire format on the Redis
+// queue and the data of each Ably message.
+type Trade struct {
+	// ID is unique across all producers and runs; the publisher derives the
+	// Ably message id from it.
+	ID string `json:"id"`
+	// Symbol is the instrument, for example "AAPL".
+	Symbol string `json:"symbol"`
+	// Price is an exact decimal string such as "187.25".
+	Price string `json:"price"`
+	// Size is the quantity traded, at least 1.
+	Size int64 `json:"size"`
+	// Side is Buy or Sell.
+	Side string `json:"side"`
+	// Seq numbers the trades of one symbol from one producer run, from 1.
+	Seq int64 `json:"seq"`
+	// Time is when the trade happened, formatted with TimeLayout.
+	Time string `json:"ts"`
+}
+
+// Errors returned by Parse and Validate. Each is wrapped with the field and
+// the bad value.
+var (
+	// ErrNotJSON means the payload is not one JSON object.
+	ErrNotJSON = errors.New("not a JSON object")
+	// ErrMissingField means a required field is absent or empty.
+	ErrMissingField = errors.New("missing field")
+	// ErrInvalidField means a field is present but its value is not accepted.
+	ErrInvalidField = errors.New("invalid field")
+)
+
+var (
+	idPattern     = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	symbolPattern = regexp.MustCompile(`^[A-Z0-9._-]{1,16}$`)
+	pricePattern  = regexp.MustCompile(`^(0|[1-9][0-9]{0,14})(\.[0-9]{1,8})?$`)
+)
+
+// Parse decodes one trade strictly: unknown fields, wrong types and trailing
+// data are rejected, and the result is validated.
+func Parse(data []byte) (Trade, error) {
+	var t Trade
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&t); err != nil {
+		return Trade{}, fmt.Errorf("%w: %s", ErrNotJSON, describeJSONError(err))
+	}
+	if dec.More() {
+		return Trade{}, fmt.Errorf("%w: data after the object", ErrNotJSON)
+	}
+	if err := t.Validate(); err != nil {
+		return Trade{}, err
+	}
+	return t, nil
+}
+
+// Validate checks every field and returns the first problem found.
+func (t Trade) Validate() error {
+	switch {
+	case t.ID == "":
+		return missing("id")
+	case len(t.ID) > MaxIDLength || !idPattern.MatchString(t.ID):
+		return invalid("id", t.ID, "1 to 64 characters of A-Z a-z 0-9 _ . -")
+	case t.Symbol == "":
+		return missing("symbol")
+	case !symbolPattern.MatchString(t.Symbol):
+		return invalid("symbol", t.Symbol, "1 to 16 characters of A-Z 0-9 . _ -")
+	case t.Price == "":
+		return missing("price")
+	case !pricePattern.MatchString(t.Price):
+		return invalid("price", t.Price, `a decimal string such as "187.25"`)
+	case t.Size < 1:
+		return invalid("size", fmt.Sprint(t.Size), "an integer of at least 1")
+	case t.Side != Buy && t.Side != Sell:
+		return invalid("side", t.Side, `"buy" or "sell"`)
+	case t.Seq < 1:
+		return invalid("seq", fmt.Sprint(t.Seq), "an integer of at least 1")
+	case t.Time == "":
+		return missing("ts")
+	}
+	if _, err := time.Parse(TimeLayout, t.Time); err != nil {
+		return invalid("ts", t.Time, "UTC time with milliseconds, "+TimeLayout)
+	}
+	return nil
+}
+
+// FormatTime formats tm as a Trade.Time value.
+func FormatTime(tm time.Time) string {
+	return tm.UTC().Format(TimeLayout)
+}
+
+func missing(field string) error {
+	return fmt.Errorf("%w %q", ErrMissingField, field)
+}
+
+func invalid(field, value, form string) error {
+	const maxShown = 40
+	if len(value) > maxShown {
+		value = value[:maxShown] + "..."
+	}
+	return fmt.Errorf("%w %q: %q is not %s", ErrInvalidField, field, value, form)
+}
+
+// describeJSONError shortens decoder errors so that a dead-letter reason
+// never repeats a large payload.
+func describeJSONError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return fmt.Sprintf("field %q has JSON type %s, expected %s",
+			typeErr.Field, typeErr.Value, typeErr.Type)
+	}
+	msg := err.Error()
+	const maxShown = 120
+	if len(msg) > maxShown {
+		msg = msg[:maxShown] + "..."
+	}
+	return msg
+}
