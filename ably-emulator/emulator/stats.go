@@ -1,0 +1,54 @@
+package emulator
+
+// Stats is a snapshot of the emulator counters, as served by
+// GET /_emulator/stats.
+type Stats struct {
+	Channels    map[string]ChannelStats `json:"channels"`
+	Connections ConnectionStats         `json:"connections"`
+}
+
+// ChannelStats counts the publishes to one channel.
+type ChannelStats struct {
+	// Accepted is the number of messages accepted and delivered.
+	Accepted int64 `json:"accepted"`
+	// Rejected counts the messages of rejected publishes, by reason.
+	Rejected RejectedStats `json:"rejected"`
+	// Duplicates is the number of messages dropped because a message with
+	// the same id was accepted within the idempotency window.
+	Duplicates int64 `json:"duplicates"`
+	// MaxInAnySecond is the largest number of messages accepted in any
+	// sliding one-second window, computed exactly over arrival times.
+	MaxInAnySecond int `json:"maxInAnySecond"`
+	// Subscribers is the number of realtime connections attached now.
+	Subscribers int `json:"subscribers"`
+	// Recorded is the number of accepted messages kept for inspection.
+	Recorded int `json:"recorded"`
+}
+
+// RejectedStats counts rejected messages by reason. A rejected publish of n
+// messages adds n; a publish rejected before its body was read adds 1.
+type RejectedStats struct {
+	// RateLimit counts messages over the per-channel rate (42913).
+	RateLimit int64 `json:"rate_limit"`
+	// TooLarge counts messages of publishes over the size limit (40009).
+	TooLarge int64 `json:"too_large"`
+	// Unauthorized counts publishes with bad credentials, a bad client id or
+	// without the publish capability.
+	Unauthorized int64 `json:"unauthorized"`
+	// Injected counts publishes failed by an injected fault.
+	Injected int64 `json:"injected"`
+	// Invalid counts publishes whose body could not be decoded or held
+	// invalid data.
+	Invalid int64 `json:"invalid"`
+}
+
+// ConnectionStats counts realtime connections.
+type ConnectionStats struct {
+	// Active is the number of open connections.
+	Active int `json:"active"`
+	// Opened is the number of connections accepted since start.
+	Opened int64 `json:"opened"`
+	// SlowConsumerDisconnects is the number of connections closed because
+	// their send queue overflowed.
+	SlowConsumerDisconnects int64 `json:"slowConsumerDisconnects"`
+}
