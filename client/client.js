@@ -14,9 +14,6 @@
 'use strict';
 
 (function () {
-  const DEFAULT_TOKEN_URL = 'http://localhost:8080/token';
-  const LOCAL_ABLY_URL = 'ably.min.js';
-  const CDN_ABLY_URL = 'https://cdn.ably.com/lib/ably.min-2.js';
   const TRADE_EVENT = 'trade';
 
   const MAX_TRADE_ROWS = 50;
@@ -27,10 +24,6 @@
   const RATE_WINDOW_MS = 5000;
   const RATE_BUCKET_MS = 250;
   const RATE_REFRESH_MS = 500;
-
-  const CONFIG_TIMEOUT_MS = 10000;
-  const CONFIG_ATTEMPTS = 30;
-  const CONFIG_RETRY_DELAY_MS = 2000;
 
   const SIDE_PATTERN = /^(buy|sell)$/;
   const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T(\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z$/;
@@ -66,214 +59,6 @@
   function showReason(element, text) {
     element.textContent = text;
     element.hidden = text === '';
-  }
-
-  function describeError(error) {
-    if (!error) {
-      return '';
-    }
-    let text = error.message || String(error);
-    if (error.code) {
-      text += ' (code ' + error.code + ')';
-    }
-    return text;
-  }
-
-  // ---- settings -----------------------------------------------------------
-
-  // ConfigError marks a configuration that retrying cannot fix.
-  class ConfigError extends Error {}
-
-  // readSettings returns the token URL, the /config URL next to it and the
-  // channel override from the query string, or throws naming the bad value.
-  function readSettings() {
-    const query = new URLSearchParams(window.location.search);
-    const tokenText = query.get('tokenUrl') || DEFAULT_TOKEN_URL;
-    let tokenUrl;
-    try {
-      tokenUrl = new URL(tokenText, window.location.href);
-    } catch (error) {
-      throw new Error('invalid tokenUrl ' + JSON.stringify(tokenText) + ': not a URL');
-    }
-    if (tokenUrl.protocol !== 'http:' && tokenUrl.protocol !== 'https:') {
-      throw new Error('invalid tokenUrl ' + JSON.stringify(tokenText) + ': use an http or https URL');
-    }
-    if (!tokenUrl.pathname.endsWith('/token')) {
-      throw new Error('invalid tokenUrl ' + JSON.stringify(tokenText) + ': the path must end in /token');
-    }
-    const configUrl = new URL(tokenUrl.href);
-    configUrl.pathname = tokenUrl.pathname.slice(0, -'/token'.length) + '/config';
-    configUrl.search = '';
-    configUrl.hash = '';
-    return {
-      tokenUrl: tokenUrl.href,
-      configUrl: configUrl.href,
-      channelOverride: query.get('channel') || '',
-    };
-  }
-
-  function delay(ms) {
-    return new Promise(function (resolve) {
-      setTimeout(resolve, ms);
-    });
-  }
-
-  async function fetchConfigOnce(configUrl) {
-    const abort = new AbortController();
-    const timer = setTimeout(function () {
-      abort.abort();
-    }, CONFIG_TIMEOUT_MS);
-    try {
-      const response = await fetch(configUrl, {
-        headers: { accept: 'application/json' },
-        cache: 'no-store',
-        credentials: 'omit',
-        signal: abort.signal,
-      });
-      if (!response.ok) {
-        throw new Error('GET ' + configUrl + ' failed: HTTP ' + response.status);
-      }
-      return await response.json();
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  // loadConfig fetches /config, retrying while the publisher is not up yet,
-  // and returns {channel, ablyEndpoint} after checking both.
-  async function loadConfig(configUrl) {
-    let lastError = null;
-    for (let attempt = 1; attempt <= CONFIG_ATTEMPTS; attempt++) {
-      try {
-        return validateConfig(await fetchConfigOnce(configUrl));
-      } catch (error) {
-        lastError = error;
-        if (error instanceof ConfigError) {
-          throw error;
-        }
-        showReason(elements.connectionReason,
-          'config not loaded (attempt ' + attempt + ' of ' + CONFIG_ATTEMPTS + '): ' + describeError(error));
-      }
-      await delay(CONFIG_RETRY_DELAY_MS);
-    }
-    throw lastError;
-  }
-
-  function validateConfig(body) {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
-      throw new ConfigError('invalid /config: expected a JSON object');
-    }
-    if (typeof body.channel !== 'string') {
-      throw new ConfigError('invalid /config: channel must be a string');
-    }
-    const endpoint = body.ablyEndpoint === undefined ? '' : body.ablyEndpoint;
-    if (typeof endpoint !== 'string') {
-      throw new ConfigError('invalid /config: ablyEndpoint must be a string');
-    }
-    return { channel: body.channel, ablyEndpoint: endpoint };
-  }
-
-  // ---- ably-js ------------------------------------------------------------
-
-  function loadScript(src) {
-    return new Promise(function (resolve, reject) {
-      const script = document.createElement('script');
-      script.src = src;
-      script.async = true;
-      script.addEventListener('load', function () {
-        resolve();
-      });
-      script.addEventListener('error', function () {
-        script.remove();
-        reject(new Error('failed to load ' + src));
-      });
-      document.head.appendChild(script);
-    });
-  }
-
-  function ablyLoaded() {
-    return typeof window.Ably === 'object' && typeof window.Ably.Realtime === 'function';
-  }
-
-  // loadAbly loads the local copy of ably-js, or Ably's CDN build when the
-  // local copy is missing (as when the page is opened from disk), and
-  // returns which one it used.
-  async function loadAbly() {
-    try {
-      await loadScript(LOCAL_ABLY_URL);
-      if (ablyLoaded()) {
-        return 'local copy';
-      }
-    } catch (error) {
-      // Fall through to the CDN.
-    }
-    await loadScript(CDN_ABLY_URL);
-    if (!ablyLoaded()) {
-      throw new Error(CDN_ABLY_URL + ' loaded but did not define Ably.Realtime');
-    }
-    return 'CDN';
-  }
-
-  // isFqdnIpOrLocalhost mirrors the check ably-js 2.28 applies to the
-  // endpoint option (src/common/lib/util/defaults.ts): any other value is
-  // taken as a routing policy name and expanded to <name>.realtime.ably.net.
-  function isFqdnIpOrLocalhost(host) {
-    return host.includes('.') || host.includes('::') || host === 'localhost';
-  }
-
-  // realtimeOptions returns ably-js client options. An empty ablyEndpoint
-  // means Ably itself with the library defaults. Otherwise ablyEndpoint is
-  // http(s)://host[:port] of the local emulator, reached with only that host
-  // (no fallback hosts), WebSocket only and no connectivity checks against
-  // Ably's hosts.
-  function realtimeOptions(tokenUrl, ablyEndpoint) {
-    const options = {
-      authUrl: tokenUrl,
-      authMethod: 'GET',
-      logLevel: 1,
-    };
-    if (ablyEndpoint === '') {
-      return options;
-    }
-
-    let url;
-    try {
-      url = new URL(ablyEndpoint);
-    } catch (error) {
-      throw new ConfigError('invalid /config: ablyEndpoint ' + JSON.stringify(ablyEndpoint) + ' is not a URL');
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ConfigError('invalid /config: ablyEndpoint ' + JSON.stringify(ablyEndpoint) + ' must be http://host:port or https://host:port');
-    }
-    const tls = url.protocol === 'https:';
-    let port = Number(url.port);
-    if (url.port === '') {
-      port = tls ? 443 : 80;
-    }
-
-    if (isFqdnIpOrLocalhost(url.hostname)) {
-      options.endpoint = url.hostname;
-    } else {
-      // The endpoint option would expand a single-label host, such as a
-      // container name, so pass it with the deprecated restHost and
-      // realtimeHost options, which take it literally.
-      options.restHost = url.hostname;
-      options.realtimeHost = url.hostname;
-    }
-    options.tls = tls;
-    if (tls) {
-      options.tlsPort = port;
-    } else {
-      options.port = port;
-    }
-    options.fallbackHosts = [];
-    options.transports = ['web_socket'];
-    // ably-js checks connectivity when a WebSocket is slow to open. By
-    // default it contacts Ably's hosts, but with the emulator every request
-    // must stay local.
-    options.disableConnectivityCheck = true;
-    options.wsConnectivityCheckUrl = (tls ? 'wss://' : 'ws://') + url.host + '/';
-    return options;
   }
 
   // ---- messages -----------------------------------------------------------
@@ -529,7 +314,7 @@
   function renderState(element, reasonElement, change) {
     element.setAttribute('data-state', change.current);
     setText(element, change.current);
-    showReason(reasonElement, change.reason ? describeError(change.reason) : '');
+    showReason(reasonElement, change.reason ? TradeSetup.describeError(change.reason) : '');
   }
 
   // ---- start --------------------------------------------------------------
@@ -560,9 +345,9 @@
 
     let settings;
     try {
-      settings = readSettings();
+      settings = TradeSetup.readSettings();
     } catch (error) {
-      fail(describeError(error));
+      fail(TradeSetup.describeError(error));
       return;
     }
     setText(elements.tokenUrl, settings.tokenUrl);
@@ -570,18 +355,24 @@
     let client;
     let channelName;
     try {
-      const [config, source] = await Promise.all([loadConfig(settings.configUrl), loadAbly()]);
+      const showRetry = function (message) {
+        showReason(elements.connectionReason, message);
+      };
+      const [config, source] = await Promise.all([
+        TradeSetup.loadConfig(settings.configUrl, showRetry),
+        TradeSetup.loadAbly(),
+      ]);
       setText(elements.ablySource, source);
       channelName = settings.channelOverride || config.channel;
       if (channelName === '') {
-        throw new ConfigError('no channel: /config returned an empty channel and the channel query parameter is not set');
+        throw new TradeSetup.ConfigError('no channel: /config returned an empty channel and the channel query parameter is not set');
       }
-      client = new window.Ably.Realtime(realtimeOptions(settings.tokenUrl, config.ablyEndpoint));
+      client = new window.Ably.Realtime(TradeSetup.realtimeOptions(settings.tokenUrl, config.ablyEndpoint));
     } catch (error) {
-      if (!ablyLoaded()) {
+      if (!TradeSetup.ablyLoaded()) {
         setText(elements.ablySource, 'not loaded');
       }
-      fail(describeError(error));
+      fail(TradeSetup.describeError(error));
       return;
     }
 
@@ -604,14 +395,14 @@
       await channel.subscribe(TRADE_EVENT, onMessage);
     } catch (error) {
       if (!connectionFailed()) {
-        showReason(elements.channelReason, 'subscribe failed: ' + describeError(error));
+        showReason(elements.channelReason, 'subscribe failed: ' + TradeSetup.describeError(error));
       }
     }
   }
 
   document.addEventListener('DOMContentLoaded', function () {
     start().catch(function (error) {
-      fail(describeError(error));
+      fail(TradeSetup.describeError(error));
     });
   });
 })();

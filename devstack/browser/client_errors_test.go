@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ably-fanout/devstack/browser"
@@ -122,4 +123,39 @@ func TestClient_TokenEndpointFails(t *testing.T) {
 		t.Errorf("channel reason = %q, want none because the connection shows it", got)
 	}
 	t.Logf("saved %s", page.ViewportScreenshot(t, browser.ScreenshotDir(t, root), "client-failed"))
+}
+
+func TestClient_RetriesConfig(t *testing.T) {
+	root := repoRoot(t)
+	requireAblyJS(t, root)
+	emu := startEmulator(t)
+	routes := tokenRoutes(t, emu, tradesChannel, tradesChannel)
+	// /config fails, as while the publisher starts, until the test has seen
+	// the page report the failure.
+	var ready atomic.Bool
+	var requests atomic.Int32
+	config := routes["GET /config"]
+	routes["GET /config"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		requests.Add(1)
+		if !ready.Load() {
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		config.ServeHTTP(w, r)
+	})
+	base := serveClient(t, root, routes)
+	page := browser.Start(t).NewPage(t, browser.Desktop)
+	page.Open(t, clientURL(base, nil))
+
+	waitReason(t, page, "#connection-reason", "HTTP 503")
+	ready.Store(true)
+	page.WaitText(t, "#connection-state", "connected")
+	page.WaitText(t, "#channel-state", "attached")
+	if got := requests.Load(); got < 2 {
+		t.Errorf("/config requests = %d, want at least 2", got)
+	}
+	if got := page.Text(t, "#connection-reason"); got != "" {
+		t.Errorf("connection reason = %q after connecting, want none", got)
+	}
 }

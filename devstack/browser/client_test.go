@@ -144,7 +144,7 @@ func TestClient_ShowsLiveTrades(t *testing.T) {
 		}
 		scripts := browser.Eval[[]string](t, page, `[...document.scripts].map((s) => s.getAttribute("src") || "inline")`)
 		slices.Sort(scripts)
-		if want := []string{"ably.min.js", "client.js", "decimal.js"}; !slices.Equal(scripts, want) {
+		if want := []string{"ably.min.js", "client.js", "decimal.js", "setup.js"}; !slices.Equal(scripts, want) {
 			t.Errorf("scripts = %q, want %q", scripts, want)
 		}
 		if browser.Eval[bool](t, page, `window.injected === true`) {
