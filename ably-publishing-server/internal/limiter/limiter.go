@@ -1,0 +1,177 @@
+// Package limiter is the global rate limiter that every publisher replica
+// calls before it publishes to Ably. It keeps a sliding-window log in one
+// Redis sorted set and checks and updates it in one Lua script, so that all
+// replicas together admit at most the limit in any window of Redis time.
+package limiter
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed limiter.lua
+var limiterSource string
+
+var limiterScript = redis.NewScript(limiterSource)
+
+// Errors returned by New and Admit.
+var (
+	// ErrInvalidArgument means a limit, window, margin or count is out of range.
+	ErrInvalidArgument = errors.New("invalid limiter argument")
+	// ErrUnexpectedReply means the script returned something other than
+	// two integers, which points to a different script under the same hash.
+	ErrUnexpectedReply = errors.New("unexpected reply from the limiter script")
+)
+
+// Limiter admits at most limit events in any window+margin of Redis time,
+// shared by every Limiter that uses the same key on the same Redis server.
+type Limiter struct {
+	client redis.Scripter
+	key    string
+	limit  int
+	window time.Duration
+	margin time.Duration
+
+	// prefix makes request ids unique across replicas and across restarts
+	// of one replica, so a restarted process never mistakes an old entry
+	// in the log for its own earlier call.
+	prefix  string
+	counter atomic.Uint64
+}
+
+// Option changes a Limiter built by New.
+type Option func(*Limiter)
+
+// WithMargin widens the window the limiter enforces to window+margin.
+//
+// Ably counts a message when it arrives, not when it was admitted. If the
+// delay between admission and arrival varies by at most margin, then any
+// window of arrivals falls inside a window+margin of admissions, which
+// contains at most limit admissions. The margin therefore bounds the jitter, not the
+// latency. Default 0.
+func WithMargin(margin time.Duration) Option {
+	return func(l *Limiter) { l.margin = margin }
+}
+
+// WithRequestPrefix sets the prefix of the request ids, normally the replica
+// id. A random part is always appended. Default "limiter".
+func WithRequestPrefix(prefix string) Option {
+	return func(l *Limiter) { l.prefix = prefix }
+}
+
+// New returns a Limiter over the sorted set key. Nothing is sent to Redis
+// until the first Admit.
+func New(client redis.Scripter, key string, limit int, window time.Duration, opts ...Option) (*Limiter, error) {
+	l := &Limiter{client: client, key: key, limit: limit, window: window, prefix: "limiter"}
+	for _, opt := range opts {
+		opt(l)
+	}
+	switch {
+	case key == "":
+		return nil, fmt.Errorf("%w: empty key", ErrInvalidArgument)
+	case limit < 1:
+		return nil, fmt.Errorf("%w: limit %d, expected at least 1", ErrInvalidArgument, limit)
+	case window < time.Microsecond:
+		return nil, fmt.Errorf("%w: window %s, expected at least 1µs", ErrInvalidArgument, window)
+	case l.margin < 0:
+		return nil, fmt.Errorf("%w: margin %s, expected 0 or more", ErrInvalidArgument, l.margin)
+	}
+	var random [6]byte
+	if _, err := rand.Read(random[:]); err != nil {
+		return nil, fmt.Errorf("new limiter: %w", err)
+	}
+	l.prefix = l.prefix + ":" + hex.EncodeToString(random[:])
+	return l, nil
+}
+
+// Limit returns the maximum number of admissions per window.
+func (l *Limiter) Limit() int { return l.limit }
+
+// EffectiveWindow returns the window the log enforces: window plus margin.
+func (l *Limiter) EffectiveWindow() time.Duration { return l.window + l.margin }
+
+// NewRequestID returns a request id that no other call of any Limiter uses.
+func (l *Limiter) NewRequestID() string {
+	return l.prefix + ":" + strconv.FormatUint(l.counter.Add(1), 10)
+}
+
+// Admit requests n admissions under a new request id. It returns how many
+// were admitted, from 0 to n, and, when fewer than n were admitted, how long
+// until the next slot frees.
+func (l *Limiter) Admit(ctx context.Context, n int) (admitted int, wait time.Duration, err error) {
+	return l.AdmitRequest(ctx, l.NewRequestID(), n)
+}
+
+// AdmitRequest is Admit under the caller's request id. Calling it again with
+// the same id returns the earlier result while the earlier entries are still
+// in the window, and admits nothing more, so a call whose reply was lost can
+// be retried safely.
+func (l *Limiter) AdmitRequest(ctx context.Context, requestID string, n int) (admitted int, wait time.Duration, err error) {
+	if n < 1 {
+		return 0, 0, fmt.Errorf("%w: n %d, expected at least 1", ErrInvalidArgument, n)
+	}
+	if requestID == "" {
+		return 0, 0, fmt.Errorf("%w: empty request id", ErrInvalidArgument)
+	}
+	windowMicros := l.EffectiveWindow().Microseconds()
+	reply, err := limiterScript.Run(ctx, l.client, []string{l.key},
+		l.limit, windowMicros, n, requestID).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("run limiter script: %w", err)
+	}
+	if len(reply) != 2 || reply[0] < 0 || reply[0] > int64(n) || reply[1] < 0 {
+		return 0, 0, fmt.Errorf("%w: %v", ErrUnexpectedReply, reply)
+	}
+	return int(reply[0]), time.Duration(reply[1]) * time.Microsecond, nil
+}
+
+// immediateRetries is how many times Wait calls the script again at once
+// after a denial with a zero wait, before it sleeps for minRetryDelay. The
+// script returns a wait of at least 1µs with every denial, so this bound
+// only guards against a spin if that ever changes.
+const (
+	immediateRetries = 3
+	minRetryDelay    = time.Millisecond
+)
+
+// Wait blocks until at least one of n admissions is granted and returns how
+// many were. Between attempts it sleeps exactly the wait the script
+// returned. It returns the context's error when ctx ends first, and the
+// Redis error when a call fails; the caller decides how to back off.
+func (l *Limiter) Wait(ctx context.Context, n int) (int, error) {
+	requestID := l.NewRequestID()
+	zeroWaits := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		admitted, wait, err := l.AdmitRequest(ctx, requestID, n)
+		if err != nil {
+			return 0, err
+		}
+		if admitted > 0 {
+			return admitted, nil
+		}
+		if wait <= 0 {
+			zeroWaits++
+			if zeroWaits <= immediateRetries {
+				continue
+			}
+			wait = minRetryDelay
+		}
+		zeroWaits = 0
+		if err := backoff.Sleep(ctx, wait); err != nil {
+			return 0, err
+		}
+	}
+}

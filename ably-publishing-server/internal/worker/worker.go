@@ -1,0 +1,246 @@
+// Package worker runs the publisher's loop. It takes a trade from the Redis
+// queue, validates it, waits for the global limiter, publishes it to Ably
+// and acknowledges it. A trade that cannot be published as it is goes to
+// the dead-letter list instead.
+package worker
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/ably-publishing-server/internal/health"
+	"github.com/ably-fanout/ably-publishing-server/internal/queue"
+	"github.com/ably-fanout/lib/logging"
+	"github.com/ably-fanout/lib/trade"
+)
+
+// Queue is the reliable queue the worker takes trades from;
+// *queue.Queue implements it.
+type Queue interface {
+	Take(ctx context.Context, timeout time.Duration) (payload string, ok bool, err error)
+	Pending(ctx context.Context) (payload string, ok bool, err error)
+	Ack(ctx context.Context, payload string) (bool, error)
+	DeadLetter(ctx context.Context, payload, reason string, code int, at time.Time) (bool, error)
+}
+
+// Limiter grants publish slots; *limiter.Limiter implements it.
+type Limiter interface {
+	Wait(ctx context.Context, n int) (int, error)
+}
+
+// Publisher sends one trade to Ably; *publish.Publisher implements it.
+type Publisher interface {
+	Publish(ctx context.Context, t trade.Trade) error
+}
+
+var _ Queue = (*queue.Queue)(nil)
+
+// Config tunes the worker. Zero fields take the defaults below.
+type Config struct {
+	// TakeTimeout is how long one BLMOVE blocks on an empty queue. It bounds
+	// how long shutdown waits for a blocked take. go-redis sends whole
+	// seconds, so it is at least 1s. Default 1s.
+	TakeTimeout time.Duration
+	// MaxPayloadBytes is the largest payload accepted; larger ones go to the
+	// dead-letter list unparsed. Default 65536, Ably's default maximum
+	// message size.
+	MaxPayloadBytes int
+	// PublishTimeout bounds one publish attempt and one final Redis write.
+	// These run to completion after shutdown starts, so that a trade Ably
+	// may have accepted is acknowledged. Default 10s.
+	PublishTimeout time.Duration
+	// PublishRetry spaces the retries of a transient publish failure
+	// (429, 5xx, timeout). Default 100ms doubling to 10s, with jitter.
+	PublishRetry backoff.Policy
+	// ConfigErrorRetry spaces the retries after Ably rejected the key or the
+	// channel. Default 5s doubling to 1m, with jitter.
+	ConfigErrorRetry backoff.Policy
+	// RedisRetry spaces the retries of a failed Redis call. Default 100ms
+	// doubling to 5s, with jitter.
+	RedisRetry backoff.Policy
+	// LogInterval is the minimum time between two log lines of one kind of
+	// repeated failure. Default 10s.
+	LogInterval time.Duration
+}
+
+func (c Config) withDefaults() Config {
+	if c.TakeTimeout < time.Second {
+		c.TakeTimeout = time.Second
+	}
+	if c.MaxPayloadBytes <= 0 {
+		c.MaxPayloadBytes = 64 * 1024
+	}
+	if c.PublishTimeout <= 0 {
+		c.PublishTimeout = 10 * time.Second
+	}
+	if c.PublishRetry == (backoff.Policy{}) {
+		c.PublishRetry = backoff.Policy{Min: 100 * time.Millisecond, Max: 10 * time.Second}
+	}
+	if c.ConfigErrorRetry == (backoff.Policy{}) {
+		c.ConfigErrorRetry = backoff.Policy{Min: 5 * time.Second, Max: time.Minute}
+	}
+	if c.RedisRetry == (backoff.Policy{}) {
+		c.RedisRetry = backoff.Policy{Min: 100 * time.Millisecond, Max: 5 * time.Second}
+	}
+	if c.LogInterval <= 0 {
+		c.LogInterval = 10 * time.Second
+	}
+	return c
+}
+
+// Stats are the worker's counters since it started.
+type Stats struct {
+	// Published counts trades Ably accepted.
+	Published int64
+	// DeadLettered counts trades moved to the dead-letter list.
+	DeadLettered int64
+	// PublishRetries counts publish attempts that failed and were retried.
+	PublishRetries int64
+	// Recovered counts trades found in the processing list at start.
+	Recovered int64
+}
+
+// Worker publishes trades one at a time. Run it from one goroutine.
+type Worker struct {
+	cfg       Config
+	queue     Queue
+	limiter   Limiter
+	publisher Publisher
+	health    *health.State
+	logger    *slog.Logger
+	throttle  *logging.Throttle
+
+	published, deadLettered, publishRetries, recovered atomic.Int64
+}
+
+// New returns a Worker. state receives the Ably key and channel status for
+// /readyz.
+func New(cfg Config, q Queue, lim Limiter, pub Publisher, state *health.State, logger *slog.Logger) *Worker {
+	cfg = cfg.withDefaults()
+	return &Worker{
+		cfg:       cfg,
+		queue:     q,
+		limiter:   lim,
+		publisher: pub,
+		health:    state,
+		logger:    logger,
+		throttle:  logging.NewThrottle(cfg.LogInterval),
+	}
+}
+
+// Stats returns the current counters.
+func (w *Worker) Stats() Stats {
+	return Stats{
+		Published:      w.published.Load(),
+		DeadLettered:   w.deadLettered.Load(),
+		PublishRetries: w.publishRetries.Load(),
+		Recovered:      w.recovered.Load(),
+	}
+}
+
+// Run publishes the trades that an earlier run of this replica left in the
+// processing list, then takes new trades until ctx ends. It returns nil
+// after ctx ends. A trade being handled at that moment is either finished
+// or left in the processing list, never dropped.
+//
+// Shutdown order, once ctx ends:
+//
+//  1. No new trade is taken. A blocked BLMOVE returns within TakeTimeout.
+//  2. A wait for the limiter or for a retry delay stops at once, and the
+//     trade stays in the processing list.
+//  3. A publish already sent runs to completion, bounded by
+//     PublishTimeout, and then its ack or dead-letter move is written.
+//  4. Run returns.
+func (w *Worker) Run(ctx context.Context) error {
+	w.logger.Info("worker started")
+	defer func() {
+		s := w.Stats()
+		w.logger.Info("worker stopped", "published", s.Published, "dead_lettered", s.DeadLettered,
+			"publish_retries", s.PublishRetries, "recovered", s.Recovered)
+	}()
+	if err := w.recoverPending(ctx); err != nil {
+		return nil
+	}
+	for ctx.Err() == nil {
+		payload, ok, err := w.take(ctx)
+		if err != nil || !ok {
+			continue
+		}
+		w.handle(ctx, payload)
+	}
+	return nil
+}
+
+// recoverPending publishes every trade in this replica's processing list.
+// It returns an error only when ctx ended.
+//
+// TODO: trades in the list of a replica that never comes back with the
+// same REPLICA_ID stay there. Moving them to a live replica, using the
+// leases in keys.Replicas, is not written yet.
+func (w *Worker) recoverPending(ctx context.Context) error {
+	for attempt := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		payload, ok, err := w.queue.Pending(ctx)
+		if err != nil {
+			w.redisFailed(ctx, "read_pending", err, attempt)
+			attempt++
+			continue
+		}
+		w.redisRecovered("read_pending", attempt)
+		attempt = 0
+		if !ok {
+			return nil
+		}
+		w.recovered.Add(1)
+		w.logger.Info("publishing a trade left by an earlier run", "bytes", len(payload))
+		if !w.handle(ctx, payload) {
+			return ctx.Err()
+		}
+	}
+}
+
+// take returns the next trade, retrying Redis errors with a backoff.
+func (w *Worker) take(ctx context.Context) (string, bool, error) {
+	for attempt := 0; ; attempt++ {
+		payload, ok, err := w.queue.Take(ctx, w.cfg.TakeTimeout)
+		if err == nil {
+			w.redisRecovered("take", attempt)
+			return payload, ok, nil
+		}
+		if ctx.Err() != nil {
+			return "", false, ctx.Err()
+		}
+		w.redisFailed(ctx, "take", err, attempt)
+	}
+}
+
+// handle finishes one trade that is in the processing list. It returns
+// true when the trade left the list (acknowledged or dead-lettered), and
+// false when ctx ended first and the trade stays.
+func (w *Worker) handle(ctx context.Context, payload string) (done bool) {
+	defer func() {
+		// A payload that makes the code panic would otherwise crash the
+		// process at every restart, because recovery handles it first.
+		if r := recover(); r != nil {
+			w.logger.Error("panic while handling a trade; moving it to the dead-letter list",
+				"error", fmt.Sprint(r), "bytes", len(payload))
+			done = w.deadLetter(ctx, payload, "", fmt.Sprintf("internal error: %v", r), 0)
+		}
+	}()
+
+	if len(payload) > w.cfg.MaxPayloadBytes {
+		reason := fmt.Sprintf("payload of %d bytes is larger than the %d-byte maximum", len(payload), w.cfg.MaxPayloadBytes)
+		return w.deadLetter(ctx, payload, "", reason, 0)
+	}
+	t, err := trade.Parse([]byte(payload))
+	if err != nil {
+		return w.deadLetter(ctx, payload, "", "invalid trade: "+err.Error(), 0)
+	}
+	return w.publish(ctx, payload, t)
+}
