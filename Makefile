@@ -1,6 +1,11 @@
 # The contract that the README and CI both use.
-MODULES := lib trading-server ably-publishing-server ably-emulator devstack
+MODULES := lib trading-server ably-publishing-server ably-emulator devstack deployments
 PACKAGES := $(addsuffix /...,$(addprefix ./,$(MODULES)))
+# The system tests run the whole stack as separate processes and count
+# messages per second at the emulator, so they run one package at a time
+# after the unit tests instead of competing with them for the CPU.
+SYSTEM_PACKAGES := ./devstack/e2e/... ./devstack/faults/...
+UNIT_PACKAGES := $(filter-out ./devstack/...,$(PACKAGES)) ./devstack/stack/... ./devstack/browser/... ./devstack/cmd/...
 GO ?= go
 TEST_FLAGS ?= -count=1 -timeout 20m
 
@@ -15,7 +20,8 @@ run:
 
 ## test: install what the tests need, then run every test
 test: deps vet
-	$(GO) test $(TEST_FLAGS) $(PACKAGES)
+	$(GO) test $(TEST_FLAGS) $(UNIT_PACKAGES)
+	$(GO) test $(TEST_FLAGS) -p 1 $(SYSTEM_PACKAGES)
 
 ## deps: install redis-server, chromium, Node.js and the npm packages
 deps:
@@ -32,3 +38,23 @@ vet:
 
 clean:
 	rm -rf bin artifacts
+
+# Images of docker-build, with the tag that the manifests in deployments/
+# use. Build another tag with make docker-build VERSION=1.2.0, then point
+# the manifests at it (cd deployments && kustomize edit set image ...).
+VERSION ?= dev
+DOCKER ?= docker
+
+.PHONY: docker-build print-images
+
+## docker-build: build the images of the two services and the emulator
+docker-build:
+	$(DOCKER) build -f trading-server/Dockerfile -t ably-fanout/trading-server:$(VERSION) .
+	$(DOCKER) build -f ably-publishing-server/Dockerfile -t ably-fanout/ably-publishing-server:$(VERSION) .
+	$(DOCKER) build -f ably-emulator/Dockerfile -t ably-fanout/ably-emulator:$(VERSION) .
+
+## print-images: print the image names and tags that docker-build builds
+print-images:
+	@echo ably-fanout/trading-server:$(VERSION)
+	@echo ably-fanout/ably-publishing-server:$(VERSION)
+	@echo ably-fanout/ably-emulator:$(VERSION)
