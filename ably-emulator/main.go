@@ -67,7 +67,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		"channel_rate", cfg.config.ChannelRate,
 		"max_message_size", cfg.config.MaxMessageSize,
 		"idempotency_window", cfg.config.IdempotencyWindow.String(),
-		"record_limit", cfg.config.RecordLimit)
+		"record_limit", cfg.config.RecordLimit,
+		"history_limit", cfg.config.HistoryLimit,
+		"connection_state_ttl", cfg.config.ConnectionStateTTL.String())
 
 	status := 0
 	select {

@@ -32,6 +32,10 @@ func TestRun_InvalidSettingsExitTwo(t *testing.T) {
 			[]string{"EMULATOR_IDEMPOTENCY_WINDOW", `"-1s"`, "duration"}},
 		{"bad size flag", []string{"-max-message-size", "0"}, map[string]string{"EMULATOR_KEYS": key},
 			[]string{"-max-message-size", `"0"`, "bytes"}},
+		{"bad history limit", nil, map[string]string{"EMULATOR_KEYS": key, "EMULATOR_HISTORY_LIMIT": "-5"},
+			[]string{"EMULATOR_HISTORY_LIMIT", `"-5"`, "positive integer"}},
+		{"bad state ttl flag", []string{"-connection-state-ttl", "soon"}, map[string]string{"EMULATOR_KEYS": key},
+			[]string{"-connection-state-ttl", `"soon"`, "duration"}},
 		{"bad log format", nil, map[string]string{"EMULATOR_KEYS": key, "LOG_FORMAT": "xml"},
 			[]string{"LOG_FORMAT", `"xml"`, "text or json"}},
 		{"bad key", nil, map[string]string{"EMULATOR_KEYS": "app.key:ok,broken:topsecret"},
@@ -140,5 +144,38 @@ func TestRun_ServesUntilCancelled(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("run did not return after cancel")
+	}
+}
+
+func TestParseSettings_ContinuitySettings(t *testing.T) {
+	key := emulator.GenerateKey()
+	cases := []struct {
+		name        string
+		args        []string
+		env         map[string]string
+		wantHistory int
+		wantTTL     time.Duration
+	}{
+		{"defaults", nil, nil, emulator.DefaultHistoryLimit, emulator.DefaultConnectionStateTTL},
+		{"from the environment", nil, map[string]string{"EMULATOR_HISTORY_LIMIT": "50", "EMULATOR_CONNECTION_STATE_TTL": "5s"}, 50, 5 * time.Second},
+		{"flags win", []string{"-history-limit", "7", "-connection-state-ttl", "1m"}, map[string]string{"EMULATOR_HISTORY_LIMIT": "50"}, 7, time.Minute},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			env := map[string]string{"EMULATOR_KEYS": key}
+			for name, value := range tc.env {
+				env[name] = value
+			}
+			got, err := parseSettings(tc.args, envFrom(env), io.Discard)
+			if err != nil {
+				t.Fatalf("parse settings: %v", err)
+			}
+			if got.config.HistoryLimit != tc.wantHistory {
+				t.Errorf("HistoryLimit = %d, want %d", got.config.HistoryLimit, tc.wantHistory)
+			}
+			if got.config.ConnectionStateTTL != tc.wantTTL {
+				t.Errorf("ConnectionStateTTL = %s, want %s", got.config.ConnectionStateTTL, tc.wantTTL)
+			}
+		})
 	}
 }

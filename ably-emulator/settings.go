@@ -36,6 +36,8 @@ var settingList = []setting{
 	{"max-message-size", "EMULATOR_MAX_MESSAGE_SIZE", strconv.Itoa(emulator.DefaultMaxMessageSize), "max total size of the messages of one publish, bytes (data, name, clientId, extras)"},
 	{"idempotency-window", "EMULATOR_IDEMPOTENCY_WINDOW", emulator.DefaultIdempotencyWindow.String(), "how long an accepted message id is remembered per channel, Go duration such as 2m"},
 	{"record-limit", "EMULATOR_RECORD_LIMIT", strconv.Itoa(emulator.DefaultRecordLimit), "accepted messages kept per channel for /_emulator/channels/{name}/messages, count"},
+	{"history-limit", "EMULATOR_HISTORY_LIMIT", strconv.Itoa(emulator.DefaultHistoryLimit), "accepted messages kept per channel for history, rewind and resume, count"},
+	{"connection-state-ttl", "EMULATOR_CONNECTION_STATE_TTL", emulator.DefaultConnectionStateTTL.String(), "how long a client can resume a connection after its transport ended, Go duration such as 2m"},
 	{"log-level", "LOG_LEVEL", "info", "log level: debug, info, warn or error"},
 	{"log-format", "LOG_FORMAT", "text", "log format: text or json"},
 }
@@ -106,10 +108,14 @@ func parseSettings(args []string, getenv func(string) string, output io.Writer) 
 	if out.config.RecordLimit, err = parsePositiveInt(values["record-limit"], "a positive integer, messages"); err != nil {
 		return settings{}, err
 	}
-	window := values["idempotency-window"]
-	out.config.IdempotencyWindow, err = time.ParseDuration(window[0])
-	if err != nil || out.config.IdempotencyWindow <= 0 {
-		return settings{}, &invalidValue{window[1], window[0], "a positive Go duration such as 2m or 90s"}
+	if out.config.HistoryLimit, err = parsePositiveInt(values["history-limit"], "a positive integer, messages"); err != nil {
+		return settings{}, err
+	}
+	if out.config.IdempotencyWindow, err = parsePositiveDuration(values["idempotency-window"]); err != nil {
+		return settings{}, err
+	}
+	if out.config.ConnectionStateTTL, err = parsePositiveDuration(values["connection-state-ttl"]); err != nil {
+		return settings{}, err
 	}
 	level := values["log-level"]
 	if err := out.logLevel.UnmarshalText([]byte(level[0])); err != nil {
@@ -153,6 +159,14 @@ func parsePositiveInt(value [2]string, want string) (int, error) {
 		return 0, &invalidValue{value[1], value[0], want}
 	}
 	return n, nil
+}
+
+func parsePositiveDuration(value [2]string) (time.Duration, error) {
+	d, err := time.ParseDuration(value[0])
+	if err != nil || d <= 0 {
+		return 0, &invalidValue{value[1], value[0], "a positive Go duration such as 2m or 90s"}
+	}
+	return d, nil
 }
 
 func printUsage(w io.Writer) {

@@ -11,6 +11,7 @@ const (
 	opPublish   = "publish"
 	opSubscribe = "subscribe"
 	opPresence  = "presence"
+	opHistory   = "history"
 	opAny       = "*"
 )
 

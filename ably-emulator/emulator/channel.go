@@ -1,24 +1,24 @@
 package emulator
 
-import (
-	"fmt"
-	"sync"
-	"time"
-)
+import "sync"
 
 // channel is the state of one channel: its limits, the ids it has accepted,
-// its recorded messages and its subscribers. The fields after mu are guarded
-// by it. Publishes hold mu while they admit, record and fan out, so
-// subscribers receive messages in serial order.
+// its recorded messages, its history and its subscribers. The fields after
+// mu are guarded by it. Publishes hold mu while they admit, record and fan
+// out, so subscribers receive messages in serial order.
 type channel struct {
 	name string
 
-	mu          sync.Mutex
-	window      *slidingWindow
-	seen        *idempotencyIndex
-	records     *recordBuffer
-	sequence    uint64
+	mu       sync.Mutex
+	window   *slidingWindow
+	seen     *idempotencyIndex
+	records  *recordBuffer
+	history  *historyBuffer
+	sequence uint64
+	// lastSerial and lastPos name the last accepted message; they are
+	// empty and zero before the first.
 	lastSerial  string
+	lastPos     position
 	subscribers map[*connection]struct{}
 	stats       ChannelStats
 }
@@ -52,6 +52,7 @@ func (r *channelRegistry) get(name string) *channel {
 		window:      newSlidingWindow(r.cfg.ChannelRate),
 		seen:        newIdempotencyIndex(r.cfg.IdempotencyWindow),
 		records:     newRecordBuffer(r.cfg.RecordLimit),
+		history:     newHistoryBuffer(r.cfg.HistoryLimit),
 		subscribers: make(map[*connection]struct{}),
 	}
 	r.channels[name] = ch
@@ -119,11 +120,6 @@ func (ch *channel) snapshot() ChannelStats {
 	stats.MaxInAnySecond = ch.window.maxInAnySecond
 	stats.Subscribers = len(ch.subscribers)
 	stats.Recorded = len(ch.records.items)
+	stats.History = ch.history.len()
 	return stats
-}
-
-// nextSerialLocked returns the serial of the index-th message of the next
-// publish. Serials sort in arrival order within the channel.
-func (ch *channel) nextSerialLocked(now time.Time, serverID string, index int) string {
-	return fmt.Sprintf("%014d-%06d@%s:%03d", now.UnixMilli(), ch.sequence, serverID, index)
 }

@@ -29,6 +29,17 @@ type Config struct {
 	// for inspection; the oldest are dropped first. Default 100000.
 	RecordLimit int
 
+	// HistoryLimit is the maximum number of accepted messages kept per
+	// channel for history, rewind and resume; the oldest are dropped first.
+	// Default 1000. Ably keeps messages by age instead (2 minutes unless
+	// persistence is on), so a busy channel keeps fewer here.
+	HistoryLimit int
+
+	// ReplayLimit is the maximum number of messages sent after one ATTACHED,
+	// for rewind or for a resume. Default 100, the most that Ably's rewind
+	// returns.
+	ReplayLimit int
+
 	// SendQueueSize is the maximum number of protocol messages queued for one
 	// realtime connection. A connection whose queue overflows is closed as a
 	// slow consumer so that it never blocks publishers. Default 1024.
@@ -39,8 +50,10 @@ type Config struct {
 	// Default 15s, as Ably.
 	HeartbeatInterval time.Duration
 
-	// ConnectionStateTTL is the connectionStateTtl sent to realtime clients.
-	// Default 2m, as Ably.
+	// ConnectionStateTTL is how long the state of a connection whose
+	// transport ended is kept so that the client can resume it, and the
+	// connectionStateTtl sent to realtime clients, which suspend after
+	// being disconnected this long. Default 2m, as Ably.
 	ConnectionStateTTL time.Duration
 
 	// TokenRequestMaxSkew is the maximum difference, in either direction,
@@ -53,7 +66,8 @@ type Config struct {
 	MaxTokenTTL time.Duration
 
 	// Now returns the current time. Default time.Now. Tests set a fake clock
-	// to control rate windows, idempotency expiry and token expiry.
+	// to control rate windows, idempotency expiry, token expiry, the expiry
+	// of connection state and rewind intervals.
 	Now func() time.Time
 }
 
@@ -63,6 +77,8 @@ const (
 	DefaultMaxMessageSize      = 65536
 	DefaultIdempotencyWindow   = 2 * time.Minute
 	DefaultRecordLimit         = 100000
+	DefaultHistoryLimit        = 1000
+	DefaultReplayLimit         = 100
 	DefaultSendQueueSize       = 1024
 	DefaultHeartbeatInterval   = 15 * time.Second
 	DefaultConnectionStateTTL  = 2 * time.Minute
@@ -83,6 +99,12 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.RecordLimit == 0 {
 		c.RecordLimit = DefaultRecordLimit
+	}
+	if c.HistoryLimit == 0 {
+		c.HistoryLimit = DefaultHistoryLimit
+	}
+	if c.ReplayLimit == 0 {
+		c.ReplayLimit = DefaultReplayLimit
 	}
 	if c.SendQueueSize == 0 {
 		c.SendQueueSize = DefaultSendQueueSize
@@ -124,6 +146,8 @@ func (c Config) Validate() error {
 		{"ChannelRate", c.ChannelRate},
 		{"MaxMessageSize", c.MaxMessageSize},
 		{"RecordLimit", c.RecordLimit},
+		{"HistoryLimit", c.HistoryLimit},
+		{"ReplayLimit", c.ReplayLimit},
 		{"SendQueueSize", c.SendQueueSize},
 	}
 	for _, field := range positiveInts {

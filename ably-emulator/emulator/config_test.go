@@ -20,6 +20,9 @@ func TestConfig_Validate(t *testing.T) {
 		{"zero rate", func(c *Config) { c.ChannelRate = 0 }, "ChannelRate"},
 		{"negative size", func(c *Config) { c.MaxMessageSize = -1 }, "MaxMessageSize"},
 		{"zero record limit", func(c *Config) { c.RecordLimit = 0 }, "RecordLimit"},
+		{"negative history limit", func(c *Config) { c.HistoryLimit = -1 }, "HistoryLimit"},
+		{"zero replay limit", func(c *Config) { c.ReplayLimit = 0 }, "ReplayLimit"},
+		{"zero state ttl", func(c *Config) { c.ConnectionStateTTL = 0 }, "ConnectionStateTTL"},
 		{"negative window", func(c *Config) { c.IdempotencyWindow = -time.Second }, "IdempotencyWindow"},
 		{"nil clock", func(c *Config) { c.Now = nil }, "Now"},
 	}
@@ -47,7 +50,7 @@ func TestConfig_Validate(t *testing.T) {
 func TestConfig_WithDefaults(t *testing.T) {
 	cfg := Config{}.WithDefaults()
 	if cfg.ChannelRate != 50 || cfg.MaxMessageSize != 65536 || cfg.IdempotencyWindow != 2*time.Minute ||
-		cfg.RecordLimit != 100000 || cfg.Now == nil {
+		cfg.RecordLimit != 100000 || cfg.HistoryLimit != 1000 || cfg.ReplayLimit != 100 || cfg.Now == nil {
 		t.Errorf("defaults = %+v", cfg)
 	}
 	custom := Config{ChannelRate: 7}.WithDefaults()

@@ -47,10 +47,19 @@ type connection struct {
 	// finalQueued is set once a final frame is queued, so a second one
 	// (for example CLOSED after DISCONNECTED) is dropped.
 	finalQueued atomic.Bool
+	// resumable is set once CONNECTED is sent and cleared when the
+	// connection ends with CLOSED or ERROR: only a resumable connection
+	// saves its state for a later resume.
+	resumable atomic.Bool
+	// done is closed when run has returned and the state is saved.
+	done chan struct{}
 
-	mu          sync.Mutex // guards the fields below
-	principal   *principal
-	attached    map[string]int64 // channel name -> attach mode flags
+	mu        sync.Mutex // guards the fields below, and key while resume sets it
+	principal *principal
+	attached  map[string]attachment // by channel name
+	// restored holds the attachments that a resume carried over and that
+	// the client has not attached again yet.
+	restored    map[string]attachment
 	expiryTimer *time.Timer
 }
 
@@ -67,7 +76,8 @@ func (s *Server) newConnection(ws *websocket.Conn, f format) *connection {
 		cancel:     cancel,
 		sendq:      make(chan outboundFrame, s.cfg.SendQueueSize),
 		readerDone: make(chan struct{}),
-		attached:   make(map[string]int64),
+		done:       make(chan struct{}),
+		attached:   make(map[string]attachment),
 	}
 	c.log = s.log.With("connection_id", c.id)
 	return c
@@ -90,6 +100,9 @@ func (c *connection) send(pm *ProtocolMessage) bool {
 func (c *connection) sendFinal(pm *ProtocolMessage) {
 	if !c.finalQueued.CompareAndSwap(false, true) {
 		return
+	}
+	if pm != nil && (pm.Action == actionClosed || pm.Action == actionError) {
+		c.resumable.Store(false)
 	}
 	frame := outboundFrame{final: true}
 	if pm != nil {
@@ -129,11 +142,12 @@ func (c *connection) abort() {
 
 // run serves the connection until it closes. The shutdown order is: the
 // reader stops, because the peer closed or the context was cancelled after
-// a final frame, a write error or a queue overflow. Then the context is
-// cancelled so the writer stops, the WebSocket is closed, and the
-// connection leaves its channels. The caller removes it from the server
-// registry last.
+// a final frame, a write error, a queue overflow or a drop. Then the context
+// is cancelled so the writer stops, the WebSocket is closed, the connection
+// leaves its channels, and its state is saved for a resume. The caller
+// removes it from the server registry last.
 func (c *connection) run() {
+	defer close(c.done)
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
@@ -144,8 +158,16 @@ func (c *connection) run() {
 	c.cancel()
 	<-writerDone
 	_ = c.ws.CloseNow()
-	c.detachAll()
+	attached := c.detachAll()
 	c.stopExpiryTimer()
+	c.saveState(attached)
+}
+
+// connectionKey returns the key that a client resumes the connection with.
+func (c *connection) connectionKey() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.key
 }
 
 // writeLoop writes queued frames and sends a heartbeat after
@@ -294,20 +316,18 @@ func (c *connection) stopExpiryTimer() {
 }
 
 // detachAll removes the connection from the subscribers of every channel it
-// attached.
-func (c *connection) detachAll() {
+// attached and returns the attachments it had.
+func (c *connection) detachAll() map[string]attachment {
 	c.mu.Lock()
-	names := make([]string, 0, len(c.attached))
-	for name := range c.attached {
-		names = append(names, name)
-	}
-	c.attached = make(map[string]int64)
+	attached := c.attached
+	c.attached = make(map[string]attachment)
 	c.mu.Unlock()
-	for _, name := range names {
+	for name := range attached {
 		if ch, ok := c.srv.channels.lookup(name); ok {
 			ch.mu.Lock()
 			delete(ch.subscribers, c)
 			ch.mu.Unlock()
 		}
 	}
+	return attached
 }

@@ -7,17 +7,23 @@
 //
 //   - POST /channels/{channel}/messages, JSON or MessagePack, with Ably's
 //     per-channel rate limit, message size limit and idempotent publishing;
+//   - GET /channels/{channel}/messages (and /history) for channel history,
+//     paginated with Link headers, with the history capability enforced;
 //   - GET /time and POST /keys/{keyName}/requestToken (signed token requests
 //     and Basic auth), Basic and Bearer auth on every endpoint, capabilities;
 //   - the realtime protocol at GET / (CONNECTED, HEARTBEAT, ATTACH, DETACH,
 //     MESSAGE with ACK and NACK, AUTH, CLOSE, DISCONNECTED, ERROR), JSON or
-//     MessagePack framing;
+//     MessagePack framing, the rewind channel param, and connection resume;
 //   - endpoints under /_emulator/ for tests: statistics, the accepted
-//     messages of a channel, fault injection and forced disconnects.
+//     messages of a channel, fault injection, forced disconnects, dropped
+//     transports and paused reconnects.
 //
-// The emulator keeps all state in memory and loses it on restart.
-// Connection resume is not implemented: a client that resumes gets a new
-// connection with error 80008, as Ably answers when the connection state
-// has expired, and the client then reattaches its channels. Presence,
-// history, push and LiveObjects are not implemented.
+// The emulator keeps all state in memory and loses it on restart. History
+// is bounded by a message count (Config.HistoryLimit), not by age. A client
+// that resumes within Config.ConnectionStateTTL keeps its connection id. On
+// its next ATTACH it gets the RESUMED flag and the messages published after
+// the channelSerial that the ATTACH carries. When the state has expired,
+// or the missed messages are no longer kept, it gets a new connection with
+// error 80008 or an ATTACHED without RESUMED, as at Ably. Presence, push and
+// LiveObjects are not implemented.
 package emulator

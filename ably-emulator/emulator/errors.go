@@ -14,6 +14,9 @@ var (
 	ErrInvalidKey = errors.New("invalid API key")
 	// ErrInvalidFault is wrapped by Server.AddFault for a fault that cannot apply.
 	ErrInvalidFault = errors.New("invalid fault")
+	// ErrInvalidPause is wrapped by Server.PauseConnections for a duration
+	// out of range.
+	ErrInvalidPause = errors.New("invalid pause")
 )
 
 // Ably error codes that the emulator returns, from Ably's error code list

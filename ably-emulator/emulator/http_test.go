@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ably/ably-go/ably"
+	"github.com/coder/websocket"
 
 	"github.com/ably-fanout/ably-emulator/emulator"
 	"github.com/ably-fanout/ably-emulator/emulatortest"
@@ -268,9 +270,12 @@ func TestDisconnectEndpoint_ClosesConnections(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"disconnected":1}` {
 		t.Fatalf("disconnect: status %d body %s, want 200 {\"disconnected\":1}", resp.StatusCode, body)
 	}
-	waitFor(t, "the client to reconnect", func() bool {
-		return client.Connection.State() == ably.ConnectionStateConnected && client.Connection.ID() != firstConnection
+	waitFor(t, "the client to resume its connection", func() bool {
+		return client.Connection.State() == ably.ConnectionStateConnected && emu.Server.Stats().Connections.Resumed == 1
 	})
+	if got := client.Connection.ID(); got != firstConnection {
+		t.Errorf("connection id after resume = %q, want %q", got, firstConnection)
+	}
 }
 
 func TestHealthz_ReportsOK(t *testing.T) {
@@ -278,5 +283,60 @@ func TestHealthz_ReportsOK(t *testing.T) {
 	resp, body := doHTTP(t, http.MethodGet, emu.URL+"/healthz", "", nil)
 	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"status":"ok"}` {
 		t.Errorf("healthz: status %d body %s", resp.StatusCode, body)
+	}
+}
+
+func TestDropEndpoint_ClosesWithoutCloseFrame(t *testing.T) {
+	emu := emulatortest.Start(t)
+	conn, _ := connectRaw(t, emu, nil)
+	resp, body := doHTTP(t, http.MethodPost, emu.URL+"/_emulator/drop", "", nil)
+	if resp.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != `{"dropped":1}` {
+		t.Fatalf("drop: status %d body %s, want 200 {\"dropped\":1}", resp.StatusCode, body)
+	}
+	if status := waitClosed(t, conn); status != -1 {
+		t.Errorf("close status = %d, want none: a drop sends no close frame", status)
+	}
+	if got := emu.Server.Stats().Connections.Dropped; got != 1 {
+		t.Errorf("dropped = %d, want 1", got)
+	}
+}
+
+func TestPauseEndpoint_RejectsNewConnections(t *testing.T) {
+	emu := emulatortest.Start(t)
+	pauseURL := emu.URL + "/_emulator/pause"
+	realtimeURL := fmt.Sprintf("ws://%s:%d/?key=%s&format=json", emu.Host, emu.Port, url.QueryEscape(emu.Key))
+	jsonHeader := http.Header{"Content-Type": {"application/json"}}
+
+	resp, body := doHTTP(t, http.MethodPost, pauseURL, `{"durationMs":300000}`, jsonHeader)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("pause: status %d body %s", resp.StatusCode, body)
+	}
+	_, dialResp, err := websocket.Dial(testContext(t), realtimeURL, nil)
+	if err == nil {
+		t.Fatalf("dial during the pause succeeded, want it rejected")
+	}
+	if dialResp == nil || dialResp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("dial during the pause: response %+v, want status 503", dialResp)
+	}
+	if got := emu.Server.Stats().Connections.Refused; got != 1 {
+		t.Errorf("refused = %d, want 1", got)
+	}
+
+	resp, _ = doHTTP(t, http.MethodDelete, pauseURL, "", nil)
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("end pause: status %d, want 204", resp.StatusCode)
+	}
+	conn, _, err := websocket.Dial(testContext(t), realtimeURL, nil)
+	if err != nil {
+		t.Fatalf("dial after the pause: %v", err)
+	}
+	defer conn.CloseNow()
+	readUntil(t, conn, actionConnected, 1)
+
+	for _, bad := range []string{`{"durationMs":0}`, `{"durationMs":600001}`, `{"duration":5}`, `not json`} {
+		resp, body := doHTTP(t, http.MethodPost, pauseURL, bad, jsonHeader)
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("pause with %s: status %d body %s, want 400", bad, resp.StatusCode, body)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"time"
 )
 
 // maxFaultBody bounds the body of POST /_emulator/faults.
@@ -57,6 +58,51 @@ func (s *Server) handleAddFault(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleClearFaults(w http.ResponseWriter, _ *http.Request) {
 	s.ClearFaults()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// pauseRequest is the body of POST /_emulator/pause.
+type pauseRequest struct {
+	DurationMs int64 `json:"durationMs"`
+}
+
+// handlePause serves POST /_emulator/pause.
+func (s *Server) handlePause(w http.ResponseWriter, r *http.Request) {
+	var request pauseRequest
+	if errInfo := decodeTestBody(w, r, &request); errInfo != nil {
+		s.writeError(w, r, errInfo)
+		return
+	}
+	if err := s.PauseConnections(time.Duration(request.DurationMs) * time.Millisecond); err != nil {
+		s.writeError(w, r, errBadRequest(codeInvalidParameterValue, "%v; send {\"durationMs\": N}", err))
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]int64{"pausedMs": request.DurationMs})
+}
+
+// handleEndPause serves DELETE /_emulator/pause.
+func (s *Server) handleEndPause(w http.ResponseWriter, _ *http.Request) {
+	s.EndPause()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleDrop serves POST /_emulator/drop.
+func (s *Server) handleDrop(w http.ResponseWriter, _ *http.Request) {
+	s.writeJSON(w, http.StatusOK, map[string]int{"dropped": s.DropAll()})
+}
+
+// decodeTestBody decodes the JSON body of a test endpoint into v, rejecting
+// unknown fields.
+func decodeTestBody(w http.ResponseWriter, r *http.Request, v any) *ErrorInfo {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFaultBody))
+	if err != nil {
+		return errBadRequest(codeInvalidRequestBody, "invalid body: %v", err)
+	}
+	decoder := json.NewDecoder(bytes.NewReader(body))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(v); err != nil {
+		return errBadRequest(codeInvalidRequestBody, "invalid JSON body: %v", err)
+	}
+	return nil
 }
 
 // handleDisconnect serves POST /_emulator/disconnect.

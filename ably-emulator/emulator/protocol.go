@@ -24,8 +24,10 @@ const (
 )
 
 // Protocol message flags (TR3). The mode flags of ATTACH and ATTACHED select
-// the operations of the attachment.
+// the operations of the attachment. HAS_BACKLOG in ATTACHED means that
+// messages from before the attachment follow, as for rewind.
 const (
+	flagHasBacklog        int64 = 1 << 1
 	flagResumed           int64 = 1 << 2
 	flagAttachResume      int64 = 1 << 5
 	flagPresence          int64 = 1 << 16

@@ -116,8 +116,9 @@ func (s *Server) admit(ch *channel, in publishInput) (publishResult, *ErrorInfo)
 			m.ID = base + ":" + strconv.Itoa(index)
 		}
 		ch.seen.add(m.ID, now)
+		pos := position{sequence: ch.sequence, index: index}
 		m.Timestamp = now.UnixMilli()
-		m.Serial = ch.nextSerialLocked(now, s.serverID, index)
+		m.Serial = formatSerial(m.Timestamp, s.serverID, pos)
 		m.ConnectionKey = ""
 		if in.origin != nil {
 			m.ConnectionID = in.origin.id
@@ -125,6 +126,8 @@ func (s *Server) admit(ch *channel, in publishInput) (publishResult, *ErrorInfo)
 		serial := m.Serial
 		serials[i] = &serial
 		ch.records.add(newRecordedMessage(m, now))
+		ch.history.add(m, pos)
+		ch.lastPos = pos
 		delivered = append(delivered, m)
 	}
 	ch.lastSerial = delivered[len(delivered)-1].Serial

@@ -34,6 +34,12 @@ func (s *Server) handleRealtime(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, newErrorInfo(http.StatusServiceUnavailable, codeInternal, "emulator is shutting down"))
 		return
 	}
+	if remaining := s.pause.remaining(); remaining > 0 {
+		s.refused.Add(1)
+		s.writeError(w, r, newErrorInfo(http.StatusServiceUnavailable, codeDisconnected,
+			"new connections are paused by the emulator for another %d ms", remaining.Milliseconds()))
+		return
+	}
 	// Any origin is accepted, as Ably accepts browsers from any site; the
 	// emulator is meant to listen on loopback only.
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
@@ -75,19 +81,25 @@ func (s *Server) handleRealtime(w http.ResponseWriter, r *http.Request) {
 		c.run()
 		return
 	}
+	// Resume before setPrincipal, which starts the token expiry timer,
+	// because a resume changes the connection id that the timer logs.
+	var resumeErr *ErrorInfo
+	if key := query.Get("resume"); key != "" {
+		resumeErr = s.resume(c, key, p, false)
+	} else if key := query.Get("recover"); key != "" {
+		resumeErr = s.resume(c, key, p, true)
+	}
 	c.setPrincipal(p)
 	connected := c.connectedMessage()
-	if query.Get("resume") != "" || query.Get("recover") != "" {
-		// Connection state is not kept, so resume and recover always fail
-		// the way they fail at Ably once the state has expired: a new
-		// connection id and error 80008, after which the client reattaches
-		// its channels. Messages sent while it was away are not replayed.
-		connected.Error = errBadRequest(codeConnectionExpired, "unable to recover connection (connection expired)")
-	}
+	// A failed resume gets a new connection with error 80008, after which
+	// the client attaches its channels again without continuity.
+	connected.Error = resumeErr
+	c.resumable.Store(true)
 	c.send(connected)
 	c.log.Debug("realtime connection opened",
 		"key_name", p.keyName, "client_id", p.clientID, "format", f.String(),
-		"protocol_heartbeats", c.protocolHeartbeats, "echo", c.echo)
+		"protocol_heartbeats", c.protocolHeartbeats, "echo", c.echo,
+		"resumed", query.Get("resume") != "" && resumeErr == nil)
 	c.run()
 	c.log.Debug("realtime connection closed")
 }

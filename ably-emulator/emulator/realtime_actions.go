@@ -26,65 +26,13 @@ func (c *connection) handle(pm *ProtocolMessage) {
 	}
 }
 
-// handleAttach attaches the connection to a channel. The attachment gets the
-// modes the client requested (all modes if it requested none), limited to
-// what its capability grants. Only an attachment with the subscribe mode
-// receives messages. Without any capability on the channel the reply is a
-// channel ERROR with 40160, which fails the channel as at Ably.
-func (c *connection) handleAttach(pm *ProtocolMessage) {
-	name := pm.Channel
-	if name == "" {
-		c.log.Debug("ignored ATTACH without a channel name")
-		return
-	}
-	p := c.currentPrincipal()
-	if !p.capability.allowsAny(name) {
-		c.send(&ProtocolMessage{
-			Action:  actionError,
-			Channel: name,
-			Error: errUnauthorized(codeCapabilityDenied,
-				"operation not permitted with provided capability: attach to channel %q", name),
-		})
-		return
-	}
-	granted := p.capability.modeFlags(name)
-	modes := granted
-	if requested := pm.Flags & modeFlagsMask; requested != 0 {
-		modes = requested & granted
-	}
-
-	ch := c.srv.channels.get(name)
-	// The channel lock is held while the ATTACHED is queued, so that every
-	// message published after the attachment is queued after it.
-	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	c.mu.Lock()
-	_, alreadyAttached := c.attached[name]
-	c.attached[name] = modes
-	c.mu.Unlock()
-	if modes&flagSubscribe != 0 {
-		ch.subscribers[c] = struct{}{}
-	} else {
-		delete(ch.subscribers, c)
-	}
-	flags := modes
-	if alreadyAttached {
-		flags |= flagResumed
-	}
-	c.send(&ProtocolMessage{
-		Action:        actionAttached,
-		Channel:       name,
-		ChannelSerial: ch.lastSerial,
-		Flags:         flags,
-	})
-}
-
 // handleDetach detaches the connection from a channel and replies DETACHED,
 // also when it was not attached.
 func (c *connection) handleDetach(pm *ProtocolMessage) {
 	name := pm.Channel
 	c.mu.Lock()
 	delete(c.attached, name)
+	delete(c.restored, name)
 	c.mu.Unlock()
 	if ch, ok := c.srv.channels.lookup(name); ok {
 		ch.mu.Lock()

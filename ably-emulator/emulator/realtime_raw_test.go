@@ -20,10 +20,21 @@ type rawMessage struct {
 	Action            int                 `json:"action"`
 	ID                string              `json:"id"`
 	Channel           string              `json:"channel"`
+	ChannelSerial     string              `json:"channelSerial"`
 	ConnectionID      string              `json:"connectionId"`
+	ConnectionKey     string              `json:"connectionKey"`
 	Flags             int64               `json:"flags"`
 	Error             *emulator.ErrorInfo `json:"error"`
 	ConnectionDetails json.RawMessage     `json:"connectionDetails"`
+	Params            map[string]string   `json:"params"`
+	Messages          []rawChannelMessage `json:"messages"`
+}
+
+// rawChannelMessage is the part of a message the raw tests read.
+type rawChannelMessage struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Serial string `json:"serial"`
 }
 
 // dialRaw opens a JSON WebSocket connection with the given query parameters

@@ -174,14 +174,18 @@ func TestRealtime_TokenAuthRenewsExpiredToken(t *testing.T) {
 
 	// Expire the token on the emulator clock only, so the client still
 	// believes it is valid, and drop the connection: the client reconnects
-	// with the old token, gets ERROR 40142 and must renew it.
+	// with the old token, gets ERROR 40142 and must renew it. The renewed
+	// token is for the same key, so the connection resumes.
 	clock.Advance(2 * time.Minute)
 	emu.Server.DisconnectAll()
-	waitFor(t, "a second token request and a new connection", func() bool {
+	waitFor(t, "a second token request and the connection resumed", func() bool {
 		return tokenRequests.Load() >= 2 &&
 			client.Connection.State() == ably.ConnectionStateConnected &&
-			client.Connection.ID() != firstConnection
+			emu.Server.Stats().Connections.Resumed == 1
 	})
+	if got := client.Connection.ID(); got != firstConnection {
+		t.Errorf("connection id after renewal = %q, want the resumed %q", got, firstConnection)
+	}
 	waitFor(t, "the channel to be reattached", func() bool {
 		return emu.Server.Stats().Channels["trades"].Subscribers == 1
 	})
@@ -193,7 +197,7 @@ func TestRealtime_TokenAuthRenewsExpiredToken(t *testing.T) {
 	}
 }
 
-func TestRealtime_ReconnectsAfterForcedDisconnect(t *testing.T) {
+func TestRealtime_ResumesAfterForcedDisconnect(t *testing.T) {
 	emu := emulatortest.Start(t)
 	client := newRealtime(t, emu.ClientOptions(ably.WithDisconnectedRetryTimeout(100*time.Millisecond))...)
 	_, received := subscribe(t, client, "trades")
@@ -202,11 +206,14 @@ func TestRealtime_ReconnectsAfterForcedDisconnect(t *testing.T) {
 	if got := emu.Server.DisconnectAll(); got != 1 {
 		t.Fatalf("disconnected %d connections, want 1", got)
 	}
-	waitFor(t, "a new connection with the channel reattached", func() bool {
-		return client.Connection.ID() != firstConnection &&
+	waitFor(t, "the connection resumed with the channel reattached", func() bool {
+		return emu.Server.Stats().Connections.Resumed == 1 &&
 			client.Connection.State() == ably.ConnectionStateConnected &&
 			emu.Server.Stats().Channels["trades"].Subscribers == 1
 	})
+	if got := client.Connection.ID(); got != firstConnection {
+		t.Errorf("connection id = %q, want the resumed %q", got, firstConnection)
+	}
 	if err := newREST(t, emu).Channels.Get("trades").Publish(testContext(t), "t", "after reconnect"); err != nil {
 		t.Fatalf("publish: %v", err)
 	}

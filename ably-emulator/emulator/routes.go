@@ -10,6 +10,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /{$}", s.handleRealtime)
 	mux.HandleFunc("GET /time", s.handleTime)
 	mux.HandleFunc("POST /channels/{channel}/messages", s.handlePublish)
+	// ably-js reads history from /messages and ably-go from /history.
+	mux.HandleFunc("GET /channels/{channel}/messages", s.handleHistory)
+	mux.HandleFunc("GET /channels/{channel}/history", s.handleHistory)
 	mux.HandleFunc("POST /keys/{keyName}/requestToken", s.handleRequestToken)
 
 	// Health and test endpoints; they need no credentials.
@@ -20,6 +23,9 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /_emulator/faults", s.handleAddFault)
 	mux.HandleFunc("DELETE /_emulator/faults", s.handleClearFaults)
 	mux.HandleFunc("POST /_emulator/disconnect", s.handleDisconnect)
+	mux.HandleFunc("POST /_emulator/drop", s.handleDrop)
+	mux.HandleFunc("POST /_emulator/pause", s.handlePause)
+	mux.HandleFunc("DELETE /_emulator/pause", s.handleEndPause)
 
 	mux.HandleFunc("/", s.handleNotFound)
 	return withCORS(mux)

@@ -22,6 +22,8 @@ type Server struct {
 	tokens        *tokenStore
 	channels      *channelRegistry
 	faults        *faultQueue
+	states        *connectionStates
+	pause         *pauseGate
 	handler       http.Handler
 
 	closing   chan struct{}
@@ -32,6 +34,10 @@ type Server struct {
 	connsDone     sync.WaitGroup
 	opened        atomic.Int64
 	slowConsumers atomic.Int64
+	resumed       atomic.Int64
+	resumeFailed  atomic.Int64
+	dropped       atomic.Int64
+	refused       atomic.Int64
 }
 
 // New returns a Server for cfg, whose zero fields take their defaults. A nil
@@ -66,6 +72,8 @@ func New(cfg Config, logger *slog.Logger) (*Server, error) {
 		tokens:        newTokenStore(),
 		channels:      newChannelRegistry(cfg),
 		faults:        &faultQueue{},
+		states:        newConnectionStates(),
+		pause:         &pauseGate{},
 		closing:       make(chan struct{}),
 		conns:         make(map[*connection]struct{}),
 	}
@@ -126,15 +134,10 @@ func (s *Server) isClosing() bool {
 }
 
 // DisconnectAll sends DISCONNECTED (error 80003) to every realtime
-// connection and closes it; clients reconnect as after a network fault. It
-// returns the number of connections closed.
+// connection and closes it. Clients reconnect at once and resume their
+// connection. It returns the number of connections closed.
 func (s *Server) DisconnectAll() int {
-	s.connsMu.Lock()
-	conns := make([]*connection, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.connsMu.Unlock()
+	conns := s.connections()
 	for _, c := range conns {
 		c.sendFinal(&ProtocolMessage{
 			Action: actionDisconnected,
@@ -145,6 +148,17 @@ func (s *Server) DisconnectAll() int {
 		s.log.Info("disconnected realtime connections", "count", len(conns))
 	}
 	return len(conns)
+}
+
+// connections returns the open connections.
+func (s *Server) connections() []*connection {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	conns := make([]*connection, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
 }
 
 // register adds a connection to the registry; it returns false once the
@@ -187,6 +201,10 @@ func (s *Server) Stats() Stats {
 	s.connsMu.Unlock()
 	stats.Connections.Opened = s.opened.Load()
 	stats.Connections.SlowConsumerDisconnects = s.slowConsumers.Load()
+	stats.Connections.Resumed = s.resumed.Load()
+	stats.Connections.ResumeFailed = s.resumeFailed.Load()
+	stats.Connections.Dropped = s.dropped.Load()
+	stats.Connections.Refused = s.refused.Load()
 	return stats
 }
 

@@ -23,6 +23,9 @@ type ChannelStats struct {
 	Subscribers int `json:"subscribers"`
 	// Recorded is the number of accepted messages kept for inspection.
 	Recorded int `json:"recorded"`
+	// History is the number of accepted messages kept for history, rewind
+	// and resume.
+	History int `json:"history"`
 }
 
 // RejectedStats counts rejected messages by reason. A rejected publish of n
@@ -51,4 +54,15 @@ type ConnectionStats struct {
 	// SlowConsumerDisconnects is the number of connections closed because
 	// their send queue overflowed.
 	SlowConsumerDisconnects int64 `json:"slowConsumerDisconnects"`
+	// Resumed is the number of connections that a client resumed (or
+	// recovered) with their connection id.
+	Resumed int64 `json:"resumed"`
+	// ResumeFailed is the number of resume or recover attempts that got a
+	// new connection with error 80008.
+	ResumeFailed int64 `json:"resumeFailed"`
+	// Dropped is the number of connections closed abruptly by Server.DropAll.
+	Dropped int64 `json:"dropped"`
+	// Refused is the number of connection attempts rejected while new
+	// connections were paused.
+	Refused int64 `json:"refused"`
 }
