@@ -1,6 +1,7 @@
 // Live trades page. It subscribes to the trades channel with ably-js v2 and
-// renders the last price per symbol, the recent trades and the connection
-// status.
+// renders the last price and a chart per symbol, the recent trades, the
+// connection status, and notices when the connection is lost or messages
+// may have been missed.
 //
 // Query parameters:
 //   tokenUrl  the publisher's token endpoint (default
@@ -11,15 +12,24 @@
 //
 // Every value from the network is inserted with textContent or as an
 // attribute value, never parsed as HTML.
+//
+// Test hook: window.__tradesSeen is a read-only property whose value is a
+// new array of the ids of every trade the page accepted, oldest first.
 'use strict';
 
 (function () {
   const TRADE_EVENT = 'trade';
 
-  const MAX_TRADE_ROWS = 50;
-  // Caps the symbol table so that a stream of made-up symbols cannot grow
-  // the page without bound. Trades of further symbols are rejected.
-  const MAX_SYMBOLS = 500;
+  // A page that opens late starts with the channel's recent trades: the
+  // rewind channel param makes Ably send the last REWIND_COUNT messages
+  // right after ATTACHED, in channel order and before any newer message.
+  // Rewind is used rather than channel.history() for three reasons. It
+  // needs no second request. It leaves no window between a history page
+  // and the first live message in which a trade could be lost or shown
+  // twice. And the trades arrive oldest first on the live path, where the
+  // per-symbol seq rule applies unchanged. Ably sends at most 100 messages
+  // by rewind.
+  const REWIND_COUNT = TradeBook.MAX_TRADE_ROWS;
 
   const RATE_WINDOW_MS = 5000;
   const RATE_BUCKET_MS = 250;
@@ -29,14 +39,21 @@
   const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T(\d{2}:\d{2}:\d{2}(?:\.\d+)?)Z$/;
 
   const elements = {};
+  let banner;
+  let missedNotice;
 
   // Model, updated as each message arrives. The view reads it once per
   // animation frame, so a burst of messages costs one render.
-  const quotes = new Map(); // symbol -> {seq, price, change, percent, direction}
-  const dirtySymbols = new Set();
-  let pendingTrades = []; // accepted trades not yet rendered, oldest first
+  const book = TradeBook.create();
   let renderScheduled = false;
-  const counters = { received: 0, ignored: 0, invalid: 0 };
+  // Rows of the trade list by entry arrival number, reused between renders.
+  let tradeRows = new Map();
+
+  Object.defineProperty(window, '__tradesSeen', {
+    get: function () {
+      return book.acceptedIds();
+    },
+  });
 
   // Message arrival counts in RATE_BUCKET_MS buckets, for the rate display.
   const rateBuckets = new Array(RATE_WINDOW_MS / RATE_BUCKET_MS).fill(null).map(function () {
@@ -63,117 +80,38 @@
 
   // ---- messages -----------------------------------------------------------
 
-  // decodeTrade returns the trade carried by message data (an object, or a
-  // string with JSON text), or null when it is not a usable trade. A trade
-  // needs a non-empty string symbol, a string price and a safe integer seq.
-  function decodeTrade(data) {
-    let value = data;
-    if (typeof value === 'string') {
-      try {
-        value = JSON.parse(value);
-      } catch (error) {
-        return null;
-      }
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return null;
-    }
-    if (typeof value.symbol !== 'string' || value.symbol === '') {
-      return null;
-    }
-    if (typeof value.price !== 'string' || value.price === '') {
-      return null;
-    }
-    if (!Number.isSafeInteger(value.seq)) {
-      return null;
-    }
-    return {
-      id: displayValue(value.id),
-      symbol: value.symbol,
-      price: value.price,
-      size: displayValue(value.size),
-      side: displayValue(value.side),
-      seq: value.seq,
-      ts: displayValue(value.ts),
-    };
-  }
-
-  function displayValue(value) {
-    if (value === undefined || value === null) {
-      return '';
-    }
-    if (typeof value === 'object') {
-      return JSON.stringify(value);
-    }
-    return String(value);
-  }
-
-  // priceChange returns the direction, change and percent change from
-  // previous to current, both decimal strings. When either is not a plain
-  // decimal, the direction is 'unknown' and the change is empty.
-  function priceChange(previous, current) {
-    const before = TradeDecimal.parse(previous);
-    const after = TradeDecimal.parse(current);
-    if (before === null || after === null) {
-      return { direction: 'unknown', change: '', percent: '' };
-    }
-    const change = TradeDecimal.subtract(after, before);
-    const sign = TradeDecimal.compare(after, before);
-    const percent = TradeDecimal.percentChange(change, before);
-    let direction = 'flat';
-    if (sign > 0) {
-      direction = 'up';
-    } else if (sign < 0) {
-      direction = 'down';
-    }
-    return {
-      direction: direction,
-      change: TradeDecimal.format(change, true),
-      percent: percent === null ? '' : percent + '%',
-    };
-  }
+  // newestTimestamp is the Ably timestamp of the newest live message, the
+  // point from which history is read after a gap.
+  let newestTimestamp = null;
 
   function onMessage(message) {
     countArrival();
-    counters.received++;
-
-    const trade = decodeTrade(message.data);
-    if (trade === null) {
-      counters.invalid++;
-      scheduleRender();
-      return;
+    if (typeof message.timestamp === 'number' && (newestTimestamp === null || message.timestamp > newestTimestamp)) {
+      newestTimestamp = message.timestamp;
     }
-
-    const quote = quotes.get(trade.symbol);
-    if (quote !== undefined && trade.seq <= quote.seq) {
-      counters.ignored++;
-      scheduleRender();
-      return;
-    }
-    if (quote === undefined && quotes.size >= MAX_SYMBOLS) {
-      counters.invalid++;
-      scheduleRender();
-      return;
-    }
-
-    let change = { direction: 'new', change: '', percent: '' };
-    if (quote !== undefined) {
-      change = priceChange(quote.price, trade.price);
-    }
-    quotes.set(trade.symbol, {
-      seq: trade.seq,
-      price: trade.price,
-      direction: change.direction,
-      change: change.change,
-      percent: change.percent,
-    });
-    dirtySymbols.add(trade.symbol);
-
-    pendingTrades.push(trade);
-    if (pendingTrades.length > MAX_TRADE_ROWS) {
-      pendingTrades = pendingTrades.slice(-MAX_TRADE_ROWS);
-    }
+    book.addLive(message);
     scheduleRender();
+  }
+
+  // ---- gaps ---------------------------------------------------------------
+
+  // fillGap adds the trades that history has and the page has not seen,
+  // and reports the result in the missed-messages notice.
+  async function fillGap(channel, since) {
+    missedNotice.loading();
+    try {
+      const result = await TradeContinuity.readMissedMessages(channel, since);
+      let recovered = 0;
+      for (const message of result.messages) {
+        if (message.name === TRADE_EVENT && book.addFromHistory(message) === 'recovered') {
+          recovered++;
+        }
+      }
+      scheduleRender();
+      missedNotice.recovered(recovered, result.truncated);
+    } catch (error) {
+      missedNotice.failed(TradeSetup.describeError(error));
+    }
   }
 
   // ---- rate ---------------------------------------------------------------
@@ -219,22 +157,19 @@
 
   function render() {
     renderScheduled = false;
+    const counters = book.counters;
     setText(elements.received, String(counters.received));
     setText(elements.ignored, String(counters.ignored));
     setText(elements.invalid, String(counters.invalid));
+    setText(elements.recovered, String(counters.recovered));
 
-    for (const symbol of dirtySymbols) {
-      renderQuote(symbol, quotes.get(symbol));
+    const changes = book.takeChanges();
+    for (const symbol of changes.symbols) {
+      renderQuote(symbol, book.quote(symbol));
     }
-    dirtySymbols.clear();
-    elements.quotesEmpty.hidden = quotes.size > 0;
-
-    for (const trade of pendingTrades) {
-      elements.trades.insertBefore(tradeRow(trade), elements.trades.firstChild);
-    }
-    pendingTrades = [];
-    while (elements.trades.childElementCount > MAX_TRADE_ROWS) {
-      elements.trades.lastElementChild.remove();
+    elements.quotesEmpty.hidden = book.symbolCount() > 0;
+    if (changes.tape) {
+      renderTrades();
     }
   }
 
@@ -272,6 +207,7 @@
     change.appendChild(span('change-value', ''));
     change.appendChild(span('change-percent', ''));
     card.appendChild(change);
+    card.appendChild(TradeChart.create());
     return card;
   }
 
@@ -287,6 +223,24 @@
     setText(card.querySelector('.direction'), DIRECTION_WORDS[quote.direction]);
     setText(card.querySelector('.change-value'), quote.change);
     setText(card.querySelector('.change-percent'), quote.percent === '' ? '' : '(' + quote.percent + ')');
+    TradeChart.update(card.querySelector('.chart'), symbol, quote.points);
+  }
+
+  // renderTrades shows the trade list of the book, reusing the rows of
+  // trades that stay in it.
+  function renderTrades() {
+    const rows = new Map();
+    const ordered = [];
+    for (const entry of book.tape()) {
+      let row = tradeRows.get(entry.arrival);
+      if (row === undefined) {
+        row = tradeRow(entry.trade);
+      }
+      rows.set(entry.arrival, row);
+      ordered.push(row);
+    }
+    tradeRows = rows;
+    elements.trades.replaceChildren(...ordered);
   }
 
   function tradeRow(trade) {
@@ -307,6 +261,7 @@
     row.appendChild(span('trade-seq', String(trade.seq)));
     if (trade.id !== '') {
       row.title = 'trade ' + trade.id;
+      row.setAttribute('data-id', trade.id);
     }
     return row;
   }
@@ -314,7 +269,9 @@
   function renderState(element, reasonElement, change) {
     element.setAttribute('data-state', change.current);
     setText(element, change.current);
-    showReason(reasonElement, change.reason ? TradeSetup.describeError(change.reason) : '');
+    if (reasonElement !== null) {
+      showReason(reasonElement, change.reason ? TradeSetup.describeError(change.reason) : '');
+    }
   }
 
   // ---- start --------------------------------------------------------------
@@ -322,12 +279,11 @@
   function fail(message) {
     elements.connectionState.setAttribute('data-state', 'failed');
     setText(elements.connectionState, 'failed');
-    showReason(elements.connectionReason, message);
+    banner.setupProblem('failed', message, false);
   }
 
-  async function start() {
+  function findElements() {
     elements.connectionState = byId('connection-state');
-    elements.connectionReason = byId('connection-reason');
     elements.channelName = byId('channel-name');
     elements.channelState = byId('channel-state');
     elements.channelReason = byId('channel-reason');
@@ -335,12 +291,27 @@
     elements.received = byId('received');
     elements.ignored = byId('ignored');
     elements.invalid = byId('invalid');
+    elements.recovered = byId('recovered');
     elements.quotes = byId('quotes');
     elements.quotesEmpty = byId('quotes-empty');
     elements.trades = byId('trades');
     elements.ablySource = byId('ably-source');
     elements.tokenUrl = byId('token-url');
+    banner = TradeNotices.createBanner({
+      banner: byId('connection-banner'),
+      title: byId('connection-title'),
+      reason: byId('connection-reason'),
+      hint: byId('connection-hint'),
+    });
+    missedNotice = TradeNotices.createMissedNotice({
+      notice: byId('missed-notice'),
+      text: byId('missed-text'),
+      dismiss: byId('missed-dismiss'),
+    });
+  }
 
+  async function start() {
+    findElements();
     window.setInterval(renderRate, RATE_REFRESH_MS);
 
     let settings;
@@ -356,7 +327,7 @@
     let channelName;
     try {
       const showRetry = function (message) {
-        showReason(elements.connectionReason, message);
+        banner.setupProblem('initialized', message, true);
       };
       const [config, source] = await Promise.all([
         TradeSetup.loadConfig(settings.configUrl, showRetry),
@@ -377,24 +348,34 @@
     }
 
     setText(elements.channelName, channelName);
-    renderState(elements.connectionState, elements.connectionReason, { current: client.connection.state });
+    renderState(elements.connectionState, null, { current: client.connection.state });
     client.connection.on(function (change) {
-      renderState(elements.connectionState, elements.connectionReason, change);
+      renderState(elements.connectionState, null, change);
+      banner.connectionChanged(change, TradeSetup.describeError);
     });
 
-    // A failed connection fails the channel with the same reason, which
-    // the connection already shows, so the channel shows only its own.
-    const connectionFailed = function () {
-      return client.connection.state === 'failed';
+    // A failed or suspended connection moves the channel to the same state
+    // with the same reason, which the banner already shows, so the channel
+    // shows only a reason of its own.
+    const connectionDown = function () {
+      return client.connection.state === 'failed' || client.connection.state === 'suspended';
     };
-    const channel = client.channels.get(channelName);
+    const channel = client.channels.get(channelName, { params: { rewind: String(REWIND_COUNT) } });
     channel.on(function (change) {
-      renderState(elements.channelState, elements.channelReason, connectionFailed() ? { current: change.current } : change);
+      renderState(elements.channelState, elements.channelReason, connectionDown() ? { current: change.current } : change);
+    });
+    let gapFills = Promise.resolve();
+    TradeContinuity.watch(channel, function () {
+      return newestTimestamp;
+    }, function (since) {
+      gapFills = gapFills.then(function () {
+        return fillGap(channel, since);
+      });
     });
     try {
       await channel.subscribe(TRADE_EVENT, onMessage);
     } catch (error) {
-      if (!connectionFailed()) {
+      if (!connectionDown()) {
         showReason(elements.channelReason, 'subscribe failed: ' + TradeSetup.describeError(error));
       }
     }
@@ -402,6 +383,9 @@
 
   document.addEventListener('DOMContentLoaded', function () {
     start().catch(function (error) {
+      if (banner === undefined) {
+        throw error;
+      }
       fail(TradeSetup.describeError(error));
     });
   });

@@ -87,11 +87,27 @@ var TradeDecimal = (function () {
     return difference > 0n ? 1 : 0;
   }
 
+  // fraction returns where value lies between low and high, from 0 at low
+  // to 1 at high, rounded to a multiple of 1/steps. It divides exactly with
+  // BigInt and converts to a float only at the end, for plotting. A range
+  // of zero width returns 0.5.
+  function fraction(value, low, high, steps) {
+    const scale = Math.max(value.scale, low.scale, high.scale);
+    const width = rescale(high, scale) - rescale(low, scale);
+    if (width === 0n) {
+      return 0.5;
+    }
+    const offset = rescale(value, scale) - rescale(low, scale);
+    const units = BigInt(steps);
+    return Number((offset * units * 2n + width) / (2n * width)) / steps;
+  }
+
   return {
     parse: parse,
     subtract: subtract,
     format: format,
     percentChange: percentChange,
     compare: compare,
+    fraction: fraction,
   };
 })();

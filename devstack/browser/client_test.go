@@ -102,6 +102,26 @@ func TestClient_ShowsLiveTrades(t *testing.T) {
 		}
 	})
 
+	t.Run("chart and accepted trades", func(t *testing.T) {
+		label := attribute(t, page, `[data-symbol="AAPL"] .chart`, "aria-label")
+		if want := "AAPL: last 2 prices, low 189.10, high 189.25"; label != want {
+			t.Errorf("AAPL chart label = %q, want %q", label, want)
+		}
+		points := browser.Eval[int](t, page, `document.querySelector('[data-symbol="MSFT"] .chart-line').getAttribute("points").trim().split(/\s+/).length`)
+		if points != 2 {
+			t.Errorf("MSFT chart has %d points, want 2", points)
+		}
+		want := []string{"AAPL-1", "MSFT-1", "AAPL-2", "MSFT-2"}
+		if got := tradesSeen(t, page); !slices.Equal(got, want) {
+			t.Errorf("window.__tradesSeen = %v, want %v", got, want)
+		}
+		for _, selector := range []string{"#connection-banner", "#missed-notice"} {
+			if isVisible(t, page, selector) {
+				t.Errorf("%s is visible on a healthy connection", selector)
+			}
+		}
+	})
+
 	t.Run("stale and repeated seq ignored", func(t *testing.T) {
 		pub.publish(newTrade("AAPL", "1.00", 1, trade.Sell)) // stale
 		pub.publish(newTrade("AAPL", "2.00", 2, trade.Sell)) // repeated
@@ -117,6 +137,9 @@ func TestClient_ShowsLiveTrades(t *testing.T) {
 		}
 		if got := page.Count(t, "#trades li"); got != 5 {
 			t.Errorf("trade rows = %d, want 5", got)
+		}
+		if got := len(tradesSeen(t, page)); got != 5 {
+			t.Errorf("accepted trades = %d, want 5: stale trades are not accepted", got)
 		}
 	})
 
@@ -144,7 +167,7 @@ func TestClient_ShowsLiveTrades(t *testing.T) {
 		}
 		scripts := browser.Eval[[]string](t, page, `[...document.scripts].map((s) => s.getAttribute("src") || "inline")`)
 		slices.Sort(scripts)
-		if want := []string{"ably.min.js", "client.js", "decimal.js", "setup.js"}; !slices.Equal(scripts, want) {
+		if want := []string{"ably.min.js", "chart.js", "client.js", "continuity.js", "decimal.js", "notices.js", "setup.js", "trades.js"}; !slices.Equal(scripts, want) {
 			t.Errorf("scripts = %q, want %q", scripts, want)
 		}
 		if browser.Eval[bool](t, page, `window.injected === true`) {

@@ -58,6 +58,31 @@ func TestDecimal_PriceChange(t *testing.T) {
 		})
 	}
 
+	t.Run("fraction for the chart scale", func(t *testing.T) {
+		fractions := []struct {
+			value, low, high string
+			want             float64
+		}{
+			{"189.10", "189.10", "189.25", 0},
+			{"189.25", "189.10", "189.25", 1},
+			{"189.2", "189.10", "189.25", 0.6667},
+			{"0.3", "0.1", "0.5", 0.5},
+			{"90071992547409.94", "90071992547409.93", "90071992547409.95", 0.5},
+			{"7", "7.00", "7", 0.5},
+		}
+		for _, tc := range fractions {
+			args, err := json.Marshal([]string{tc.value, tc.low, tc.high})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := browser.Eval[float64](t, page, `(([value, low, high]) =>
+				TradeDecimal.fraction(TradeDecimal.parse(value), TradeDecimal.parse(low), TradeDecimal.parse(high), 10000))(`+string(args)+`)`)
+			if got != tc.want {
+				t.Errorf("fraction of %s in [%s, %s] = %v, want %v", tc.value, tc.low, tc.high, got, tc.want)
+			}
+		}
+	})
+
 	t.Run("not a plain decimal", func(t *testing.T) {
 		for _, text := range []string{"", "1e3", "+1", " 1", "1.", ".5", "1,5", "NaN", "<b>1</b>"} {
 			isNull := browser.Eval[bool](t, page, `TradeDecimal.parse(`+jsonString(t, text)+`) === null`)
