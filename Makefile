@@ -4,7 +4,7 @@ PACKAGES := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 # The system tests run the whole stack as separate processes and count
 # messages per second at the emulator, so they run one package at a time
 # after the unit tests instead of competing with them for the CPU.
-SYSTEM_PACKAGES := ./devstack/e2e/... ./devstack/faults/...
+SYSTEM_PACKAGES := $(patsubst %,./%/...,$(wildcard devstack/e2e devstack/faults))
 UNIT_PACKAGES := $(filter-out ./devstack/...,$(PACKAGES)) ./devstack/stack/... ./devstack/browser/... ./devstack/cmd/...
 GO ?= go
 TEST_FLAGS ?= -count=1 -timeout 20m
