@@ -55,8 +55,8 @@ type config struct {
 	// ProducerID is the first part of every trade id. Default a random
 	// 8-character hexadecimal id per run.
 	ProducerID string
-	// HTTPAddr is the listen address of /healthz and /readyz. Empty turns
-	// the probes off. Default :8090.
+	// HTTPAddr is the listen address of /healthz, /readyz and /metrics.
+	// Empty turns the HTTP server off. Default :8090.
 	HTTPAddr string
 
 	// ShutdownTimeout bounds the pushing of generated trades after SIGTERM
@@ -106,7 +106,7 @@ func newSettings() (*envconfig.Set, *config) {
 	set.String(&c.ProducerID, "PRODUCER_ID", "",
 		fmt.Sprintf("first part of every trade id, 1 to %d characters of A-Z a-z 0-9 _ . - (when empty, each run makes a random 8-character hexadecimal id)", generate.MaxProducerIDLength))
 	set.String(&c.HTTPAddr, "HTTP_ADDR", ":8090",
-		"listen address of /healthz and /readyz, or empty to turn them off")
+		"listen address of /healthz, /readyz and /metrics, or empty to turn them off")
 	logging.Register(set, &c.Log)
 
 	return set, c

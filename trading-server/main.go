@@ -11,9 +11,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/ably-fanout/lib/envconfig"
 	"github.com/ably-fanout/lib/logging"
+	"github.com/redis/go-redis/v9"
 )
 
 // Exit statuses.
@@ -42,6 +44,9 @@ func runMain() int {
 	}
 	logger := logging.New(cfg.Log, os.Stdout)
 	logger.Info("settings", set.LogAttrs()...)
+	// go-redis reports dial failures and dropped connections through its
+	// own logger; send them to slog, at most one line per 10s.
+	redis.SetLogger(logging.NewRedisLogger(logger, 10*time.Second))
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()

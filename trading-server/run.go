@@ -6,21 +6,30 @@ import (
 	"fmt"
 	"log/slog"
 	mathrand "math/rand/v2"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/ably-fanout/lib/keys"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 	"github.com/ably-fanout/trading-server/internal/generate"
 	"github.com/ably-fanout/trading-server/internal/health"
 	"github.com/ably-fanout/trading-server/internal/push"
 	"github.com/ably-fanout/trading-server/internal/source"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 )
 
-// errPusherStopped is returned to a source when the pusher has given up,
-// which happens only when the shutdown timeout ends.
-var errPusherStopped = errors.New("pusher stopped")
+// Sentinel errors.
+var (
+	// errPusherStopped is returned to a source when the pusher has given
+	// up, which happens only when the shutdown timeout ends.
+	errPusherStopped = errors.New("pusher stopped")
+	// errShuttingDown is the readiness error once SIGTERM or SIGINT has
+	// arrived, so that Kubernetes stops routing to the pod while it drains.
+	errShuttingDown = errors.New("shutting down")
+)
 
 // run generates trades and pushes them until ctx ends, the trade limit is
 // reached or the replay file ends. After ctx ends it stops generating and
@@ -35,12 +44,16 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	client := redis.NewClient(opts)
 	defer client.Close()
 
+	reg := metrics.NewRegistry()
+	m := metrics.NewTrading(reg)
+	m.QueueMaxLength.Set(float64(cfg.MaxQueueLength))
+
 	queueKey := keys.Queue(cfg.Redis.QueueKey)
 	pusher, err := push.New(client, push.Config{
 		QueueKey:       queueKey,
 		MaxQueueLength: int64(cfg.MaxQueueLength),
 		BatchSize:      cfg.PushBatch,
-	}, logger)
+	}, m, logger)
 	if err != nil {
 		return err
 	}
@@ -50,16 +63,20 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	}
 	defer closeSource()
 
-	// Start order: health server, pusher, progress log, source. Shutdown
-	// order: the source stops, the pusher pushes what is left, the final
-	// progress line is logged, the health server stops (deferred).
+	// Start order: HTTP server (probes and metrics), queue sampler,
+	// pusher, progress log, source. Shutdown order: the source stops, the
+	// pusher pushes what is left, the final progress line is logged, then
+	// the deferred calls stop the queue sampler and the HTTP server.
 	if cfg.HTTPAddr != "" {
-		stopHealth, err := startHealthServer(cfg.HTTPAddr, client, pusher, logger)
+		stopHTTP, err := startHTTPServer(ctx, cfg.HTTPAddr, client, pusher, reg, logger)
 		if err != nil {
 			return err
 		}
-		defer stopHealth()
+		defer stopHTTP()
 	}
+	sampler := metrics.NewQueueSampler(client, cfg.Redis.QueueKey, m.Queue, metrics.DefaultSampleInterval, logger)
+	sampler.Start()
+	defer sampler.Shutdown()
 
 	// The pusher outlives ctx: after SIGTERM it keeps pushing until the
 	// input is drained or ShutdownTimeout has passed.
@@ -83,6 +100,7 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	// the shutdown timeout ends the wait.
 	emit := func(t trade.Trade) error {
 		n := prog.produced.Add(1)
+		m.Produced.Inc()
 		select {
 		case in <- t:
 		case <-pushCtx.Done():
@@ -116,27 +134,35 @@ func run(ctx context.Context, cfg config, logger *slog.Logger) error {
 	return nil
 }
 
-// startHealthServer serves /healthz and /readyz on addr and returns a
-// function that shuts the server down. The server is ready while the last
-// push succeeded (or none was made yet) and Redis responds to PING.
-func startHealthServer(addr string, client *redis.Client, pusher *push.Pusher, logger *slog.Logger) (func(), error) {
+// startHTTPServer serves /healthz, /readyz and /metrics on addr and
+// returns a function that shuts the server down. The server is ready
+// until runCtx ends, while the last push succeeded (or none was made yet)
+// and Redis responds to PING.
+func startHTTPServer(runCtx context.Context, addr string, client *redis.Client, pusher *push.Pusher, reg *prometheus.Registry, logger *slog.Logger) (func(), error) {
 	ready := func(ctx context.Context) error {
+		if runCtx.Err() != nil {
+			return errShuttingDown
+		}
 		if err := pusher.Err(); err != nil {
 			return fmt.Errorf("last push failed: %w", err)
 		}
 		return client.Ping(ctx).Err()
 	}
-	srv, err := health.Listen(addr, health.Handler(ready, logger), logger)
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", metrics.Handler(reg, logger))
+	mux.Handle("/", health.Handler(ready, logger))
+	srv, err := health.Listen(addr, mux, logger)
 	if err != nil {
 		return nil, err
 	}
 	srv.Start()
-	logger.Info("health server listening", slog.String("addr", srv.Addr()))
+	logger.Info("http server listening", slog.String("addr", srv.Addr()),
+		slog.String("paths", "/healthz /readyz /metrics"))
 	return func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		if err := srv.Shutdown(ctx); err != nil {
-			logger.Warn("health server shutdown failed", slog.Any("error", err))
+			logger.Warn("http server shutdown failed", slog.Any("error", err))
 		}
 	}, nil
 }

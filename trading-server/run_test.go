@@ -130,8 +130,8 @@ func TestRun_ReadyzFollowsRedis(t *testing.T) {
 	defer cancel()
 	logs, done := startRun(t, ctx, cfg)
 	var addr string
-	waitFor(t, "the health server address", func() bool {
-		recs := records(t, logs.bytes(), "health server listening")
+	waitFor(t, "the http server address", func() bool {
+		recs := records(t, logs.bytes(), "http server listening")
 		if len(recs) == 0 {
 			return false
 		}

@@ -1,5 +1,6 @@
-// Package health serves the Kubernetes probes: /healthz (liveness) and
-// /readyz (readiness).
+// Package health serves the Kubernetes probes, /healthz (liveness) and
+// /readyz (readiness), and runs the service's HTTP server, which also
+// serves /metrics.
 package health
 
 import (
@@ -47,7 +48,7 @@ func writeText(w http.ResponseWriter, status int, body string) {
 	_, _ = fmt.Fprintln(w, body)
 }
 
-// Server is the HTTP server of the probes.
+// Server is the service's HTTP server.
 type Server struct {
 	srv    *http.Server
 	ln     net.Listener
@@ -89,7 +90,7 @@ func (s *Server) Start() {
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.logger.Error("health server failed", slog.Any("error", err), slog.String("addr", s.Addr()))
+			s.logger.Error("http server failed", slog.Any("error", err), slog.String("addr", s.Addr()))
 		}
 	}()
 }
@@ -103,7 +104,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	err := s.srv.Shutdown(ctx)
 	<-s.done
 	if err != nil {
-		return fmt.Errorf("shut down health server: %w", err)
+		return fmt.Errorf("shut down http server: %w", err)
 	}
 	return nil
 }

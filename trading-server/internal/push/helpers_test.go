@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 	"github.com/redis/go-redis/v9"
 )
@@ -58,16 +59,24 @@ func (r *logRecorder) String() string {
 
 func newTestPusher(tb testing.TB, client redis.Scripter, cfg Config) (*Pusher, *logRecorder) {
 	tb.Helper()
+	p, rec, _ := newMeasuredPusher(tb, client, cfg)
+	return p, rec
+}
+
+// newMeasuredPusher returns a Pusher, its log and its metrics.
+func newMeasuredPusher(tb testing.TB, client redis.Scripter, cfg Config) (*Pusher, *logRecorder, *metrics.Trading) {
+	tb.Helper()
 	if cfg.QueueKey == "" {
 		cfg.QueueKey = testQueue
 	}
 	rec := &logRecorder{}
 	logger := slog.New(slog.NewJSONHandler(rec, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p, err := New(client, cfg, logger)
+	m := metrics.NewTrading(nil)
+	p, err := New(client, cfg, m, logger)
 	if err != nil {
 		tb.Fatalf("new pusher: %v", err)
 	}
-	return p, rec
+	return p, rec, m
 }
 
 // testClient returns a client configured as production configures it: the

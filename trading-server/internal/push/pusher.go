@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ably-fanout/lib/logging"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 	"github.com/redis/go-redis/v9"
 )
@@ -42,13 +43,15 @@ type Stats struct {
 type Pusher struct {
 	client   redis.Scripter
 	cfg      Config
+	metrics  *metrics.Trading
 	logger   *slog.Logger
 	throttle *logging.Throttle
 
-	// batch holds the JSON of trades taken from the input, oldest first.
-	// Only Run touches it.
-	batch []string
-	full  bool
+	// batch holds the JSON of trades taken from the input, oldest first,
+	// and batchIDs their trade ids for the log. Only Run touches them.
+	batch    []string
+	batchIDs []string
+	full     bool
 
 	pushed       atomic.Int64
 	batched      atomic.Int64
@@ -59,10 +62,11 @@ type Pusher struct {
 	lastErr error
 }
 
-// New returns a Pusher that writes through client. A *redis.Client with
-// MaxRetries -1 is expected, so that only the Pusher decides when to run
-// the script again.
-func New(client redis.Scripter, cfg Config, logger *slog.Logger) (*Pusher, error) {
+// New returns a Pusher that writes through client and counts its work in
+// m (Pushed, PushErrors, QueueFull and PushDuration). A *redis.Client
+// with MaxRetries -1 is expected, so that only the Pusher decides when to
+// run the script again.
+func New(client redis.Scripter, cfg Config, m *metrics.Trading, logger *slog.Logger) (*Pusher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -70,9 +74,11 @@ func New(client redis.Scripter, cfg Config, logger *slog.Logger) (*Pusher, error
 	return &Pusher{
 		client:   client,
 		cfg:      cfg,
+		metrics:  m,
 		logger:   logger.With(slog.String("queue_key", cfg.QueueKey)),
 		throttle: logging.NewThrottle(cfg.LogInterval),
 		batch:    make([]string, 0, cfg.BatchSize),
+		batchIDs: make([]string, 0, cfg.BatchSize),
 	}, nil
 }
 
@@ -128,7 +134,9 @@ func (p *Pusher) Run(ctx context.Context, in <-chan trade.Trade) error {
 		// their ids, and the publisher derives each Ably message id from
 		// the trade id, so Ably discards the second publish as one whose
 		// message id it has already seen (idempotent publishing).
+		started := time.Now()
 		appended, err := pushBounded(ctx, p.client, p.cfg.QueueKey, p.cfg.MaxQueueLength, p.batch)
+		p.metrics.PushDuration.Observe(time.Since(started).Seconds())
 		if err != nil {
 			if ctx.Err() != nil {
 				return fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
@@ -144,8 +152,10 @@ func (p *Pusher) Run(ctx context.Context, in <-chan trade.Trade) error {
 
 		sent := len(p.batch)
 		p.batch = p.batch[:copy(p.batch, p.batch[appended:])]
+		p.batchIDs = p.batchIDs[:copy(p.batchIDs, p.batchIDs[appended:])]
 		p.batched.Add(-int64(appended))
 		p.pushed.Add(int64(appended))
+		p.metrics.Pushed.Add(float64(appended))
 		if appended == sent {
 			p.endFull()
 			fullWait.reset()
@@ -170,6 +180,7 @@ func (p *Pusher) add(t trade.Trade) {
 		panic(fmt.Sprintf("push: marshal trade %s: %v", t.ID, err))
 	}
 	p.batch = append(p.batch, string(data))
+	p.batchIDs = append(p.batchIDs, t.ID)
 	p.batched.Add(1)
 }
 
@@ -196,6 +207,7 @@ func (p *Pusher) startFull() {
 	}
 	p.full = true
 	p.fullEpisodes.Add(1)
+	p.metrics.QueueFull.Inc()
 	p.logger.Info("queue full, waiting",
 		slog.Int64("max_queue_length", p.cfg.MaxQueueLength),
 		slog.Int("batched", len(p.batch)))
@@ -213,6 +225,7 @@ const errorLogKey = "push"
 
 func (p *Pusher) recordError(err error) {
 	p.errors.Add(1)
+	p.metrics.PushErrors.Inc()
 	p.mu.Lock()
 	p.lastErr = err
 	p.mu.Unlock()
@@ -227,6 +240,8 @@ func (p *Pusher) recordError(err error) {
 	p.logger.Error(msg,
 		slog.Any("error", err),
 		slog.Int("batched", len(p.batch)),
+		slog.String("first_trade_id", p.batchIDs[0]),
+		slog.String("last_trade_id", p.batchIDs[len(p.batchIDs)-1]),
 		slog.Int("suppressed", suppressed))
 }
 
