@@ -18,3 +18,7 @@ func Processing(queueKey, replica string) string { return queueKey + ":processin
 // Replicas is the sorted set of live publisher replicas, scored by the time
 // their lease ends.
 func Replicas(queueKey string) string { return queueKey + ":replicas" }
+
+// Recoveries is the hash that counts, per payload digest, how many times a
+// publisher replica took over a trade that another run left unfinished.
+func Recoveries(queueKey string) string { return queueKey + ":recoveries" }
