@@ -7,10 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"time"
 
 	"github.com/ably-fanout/ably-publishing-server/internal/health"
 	"github.com/ably-fanout/ably-publishing-server/internal/httpapi"
+	"github.com/ably-fanout/ably-publishing-server/internal/lease"
 	"github.com/ably-fanout/ably-publishing-server/internal/limiter"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
@@ -22,14 +22,23 @@ import (
 // errGraceExceeded means shutdown did not finish within SHUTDOWN_GRACE.
 var errGraceExceeded = errors.New("shutdown did not finish within SHUTDOWN_GRACE")
 
-// app is the running publisher: one worker and the HTTP endpoints.
+// app is the running publisher: the lease keeper, one worker and the HTTP
+// endpoints.
 type app struct {
 	cfg    Config
 	logger *slog.Logger
 	health *health.State
 	redis  *redis.Client
+	keeper *lease.Keeper
 	worker *worker.Worker
 	server *http.Server
+}
+
+// stats is the body of GET /stats.
+type stats struct {
+	ReplicaID string       `json:"replica_id"`
+	Worker    worker.Stats `json:"worker"`
+	Lease     lease.Stats  `json:"lease"`
 }
 
 // newApp builds every component from cfg. It makes no network call, so a
@@ -40,7 +49,15 @@ func newApp(cfg Config, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	rdb := redis.NewClient(redisOpts)
+	a, err := buildApp(cfg, logger, rdb)
+	if err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	return a, nil
+}
 
+func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) {
 	ablyClient, err := publish.NewClient(publish.ClientConfig{
 		Key:            cfg.AblyKey,
 		Endpoint:       cfg.AblyEndpoint,
@@ -48,29 +65,35 @@ func newApp(cfg Config, logger *slog.Logger) (*app, error) {
 		Logger:         logger,
 	})
 	if err != nil {
-		_ = rdb.Close()
 		return nil, err
 	}
 
 	lim, err := limiter.New(rdb, keys.RateLog(cfg.Redis.QueueKey), cfg.RateLimit, cfg.RateWindow,
 		limiter.WithMargin(cfg.RateMargin), limiter.WithRequestPrefix(cfg.ReplicaID))
 	if err != nil {
-		_ = rdb.Close()
 		return nil, err
 	}
 
 	state := &health.State{}
-	w := worker.New(worker.Config{PublishTimeout: cfg.publishTimeout()},
+	w := worker.New(worker.Config{PublishTimeout: cfg.publishTimeout(), MaxRecoveries: cfg.MaxRecoveries},
 		queue.New(rdb, cfg.Redis.QueueKey, cfg.ReplicaID), lim,
 		publish.New(ablyClient, cfg.ChannelName), state, logger)
+
+	keeper, err := lease.New(lease.Config{TTL: cfg.LeaseTTL}, rdb, cfg.Redis.QueueKey, cfg.ReplicaID,
+		func(int) { w.NotifyRecovered() }, logger)
+	if err != nil {
+		return nil, err
+	}
 
 	api, err := httpapi.New(httpapi.Config{
 		Channel:            cfg.ChannelName,
 		TokenTTL:           cfg.TokenTTL,
 		ClientAblyEndpoint: cfg.ClientAblyEndpoint,
+		Stats: func() any {
+			return stats{ReplicaID: cfg.ReplicaID, Worker: w.Stats(), Lease: keeper.Stats()}
+		},
 	}, ablyClient.Auth, rdb, state, logger)
 	if err != nil {
-		_ = rdb.Close()
 		return nil, err
 	}
 
@@ -79,14 +102,19 @@ func newApp(cfg Config, logger *slog.Logger) (*app, error) {
 		logger: logger,
 		health: state,
 		redis:  rdb,
+		keeper: keeper,
 		worker: w,
 		server: httpapi.NewServer(cfg.HTTPAddr, api.Handler()),
 	}, nil
 }
 
-// run serves HTTP and runs the worker until ctx ends, then shuts down. It
-// returns an error when the HTTP listener fails or shutdown overruns
-// SHUTDOWN_GRACE.
+// run serves HTTP, keeps the lease and runs the worker until ctx ends, then
+// shuts down. It returns an error when the HTTP listener fails or shutdown
+// overruns SHUTDOWN_GRACE.
+//
+// Start order: HTTP server, lease keeper, then the worker once the lease is
+// registered, so that every trade taken sits in a processing list that
+// other replicas watch.
 func (a *app) run(ctx context.Context) error {
 	defer a.redis.Close()
 
@@ -98,11 +126,26 @@ func (a *app) run(ctx context.Context) error {
 	go func() { serveErr <- a.server.Serve(listener) }()
 	a.logger.Info("http server listening", "addr", listener.Addr().String())
 
+	// Both run on contexts of their own, so that shutdown stops them one
+	// after the other.
+	keeperCtx, stopKeeper := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopKeeper()
+	keeperDone := make(chan struct{})
+	go func() {
+		defer close(keeperDone)
+		a.keeper.Run(keeperCtx)
+	}()
+
 	workerCtx, stopWorker := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopWorker()
 	workerDone := make(chan struct{})
 	go func() {
 		defer close(workerDone)
+		select {
+		case <-a.keeper.Registered():
+		case <-workerCtx.Done():
+			return
+		}
 		_ = a.worker.Run(workerCtx)
 	}()
 
@@ -114,48 +157,8 @@ func (a *app) run(ctx context.Context) error {
 		runErr = fmt.Errorf("http server: %w", err)
 		a.logger.Error("http server failed; shutting down", "error", err)
 	}
-	if err := a.shutdown(stopWorker, workerDone); err != nil {
+	if err := a.shutdown(stopWorker, workerDone, stopKeeper, keeperDone); err != nil {
 		return err
 	}
 	return runErr
-}
-
-// shutdown stops the components in this order, within SHUTDOWN_GRACE:
-//
-//  1. /readyz returns 503, so Kubernetes stops routing to this replica.
-//  2. The worker stops taking trades. A trade in flight is published and
-//     acknowledged, or stays in the processing list for the next start.
-//  3. The HTTP server stops after the worker, so /readyz reports the
-//     shutdown until then, and finishes open requests.
-//
-// The Redis client is closed by run after this returns.
-func (a *app) shutdown(stopWorker context.CancelFunc, workerDone <-chan struct{}) error {
-	deadline := time.NewTimer(a.cfg.ShutdownGrace)
-	defer deadline.Stop()
-
-	a.health.SetShuttingDown()
-	stopWorker()
-	select {
-	case <-workerDone:
-	case <-deadline.C:
-		a.logger.Error("worker did not stop within the grace; its trade stays in the processing list",
-			"grace", a.cfg.ShutdownGrace)
-		return errGraceExceeded
-	}
-
-	ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownGrace)
-	defer cancel()
-	httpDone := make(chan error, 1)
-	go func() { httpDone <- a.server.Shutdown(ctx) }()
-	select {
-	case err := <-httpDone:
-		if err != nil && !errors.Is(err, http.ErrServerClosed) {
-			a.logger.Warn("http server shutdown failed", "error", err)
-		}
-	case <-deadline.C:
-		a.logger.Error("http server did not stop within the grace", "grace", a.cfg.ShutdownGrace)
-		return errGraceExceeded
-	}
-	a.logger.Info("shutdown finished")
-	return nil
 }

@@ -59,6 +59,15 @@ type Config struct {
 	// ShutdownGrace is the time from SIGTERM to exit. Default 25s, under
 	// the 30s that Kubernetes waits by default before SIGKILL.
 	ShutdownGrace time.Duration
+	// LeaseTTL is how long a replica's lease lasts without renewal. The
+	// trades of a replica that stopped renewing, such as one killed with
+	// SIGKILL, are taken over by another replica about 4/3 LeaseTTL after
+	// its last renewal. Default 10s.
+	LeaseTTL time.Duration
+	// MaxRecoveries is how many times a trade may be taken over after the
+	// replica handling it stopped before it goes to the dead-letter list.
+	// Default 5.
+	MaxRecoveries int
 }
 
 var (
@@ -90,6 +99,10 @@ func registerSettings(set *envconfig.Set, cfg *Config, hostname string) {
 		"Ably endpoint that /config gives the browser (default ABLY_ENDPOINT)")
 	set.Duration(&cfg.ShutdownGrace, "SHUTDOWN_GRACE", 25*time.Second, 2*time.Second, 10*time.Minute,
 		"maximum time from SIGTERM or SIGINT to exit; keep it under the pod's termination grace period (30s by default)")
+	set.Duration(&cfg.LeaseTTL, "LEASE_TTL", 10*time.Second, time.Second, 10*time.Minute,
+		"lifetime of a replica's lease in Redis, renewed every third of it; the trades of a replica that stops renewing are published by another replica about 4/3 of it later")
+	set.Int(&cfg.MaxRecoveries, "MAX_RECOVERIES", 5, 1, 1000,
+		"number of times a trade may be taken over after the replica handling it stopped; the next time it goes to the dead-letter list")
 	logging.Register(set, &cfg.Log)
 }
 

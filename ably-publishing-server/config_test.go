@@ -47,6 +47,8 @@ func TestConfig_Defaults(t *testing.T) {
 		{"ReplicaID", cfg.ReplicaID, "host-1"},
 		{"TokenTTL", cfg.TokenTTL, 15 * time.Minute},
 		{"ShutdownGrace", cfg.ShutdownGrace, 25 * time.Second},
+		{"LeaseTTL", cfg.LeaseTTL, 10 * time.Second},
+		{"MaxRecoveries", cfg.MaxRecoveries, 5},
 		{"AblyEndpoint", cfg.AblyEndpoint, ""},
 		{"ClientAblyEndpoint", cfg.ClientAblyEndpoint, ""},
 		{"QueueKey", cfg.Redis.QueueKey, "myJobQueue"},

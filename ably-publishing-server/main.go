@@ -4,6 +4,9 @@
 // RATE_LIMIT messages per RATE_WINDOW, and a trade leaves Redis only after
 // Ably accepted it or it went to the dead-letter list. Run with -h for the
 // settings.
+//
+// "ably-publishing-server deadletter" lists, shows and requeues the
+// entries of the dead-letter list; run it with -h for its actions.
 package main
 
 import (
@@ -13,12 +16,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/ably-fanout/lib/envconfig"
 	"github.com/ably-fanout/lib/logging"
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == deadLetterCommand {
+		os.Exit(runDeadLetterProcess())
+	}
 	os.Exit(run())
 }
 
@@ -44,6 +52,7 @@ func run() int {
 
 	logger := logging.New(cfg.Log, os.Stderr)
 	logger.Info("starting", set.LogAttrs()...)
+	redis.SetLogger(newRedisLogger(logger, 10*time.Second))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

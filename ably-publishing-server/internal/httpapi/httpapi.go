@@ -36,6 +36,9 @@ type Config struct {
 	ClientAblyEndpoint string
 	// PingTimeout bounds the Redis PING of /readyz. Default 1s.
 	PingTimeout time.Duration
+	// Stats returns the value that GET /stats serves as JSON: the
+	// replica's counters. Default nil, which leaves out /stats.
+	Stats func() any
 }
 
 // Validate returns an error that names the first invalid field.
@@ -105,6 +108,7 @@ func SubscribeCapability(channel string) (string, error) {
 //	GET /healthz  200 while the process runs
 //	GET /readyz   200 when Redis replies to PING, the Ably key is not known bad and
 //	              shutdown has not started; 503 with the reason otherwise
+//	GET /stats    the replica's counters as JSON, when Config.Stats is set
 //
 // /token and /config allow any origin, because the page may be opened from
 // a file, and they respond to the CORS preflight.
@@ -116,6 +120,9 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("OPTIONS /config", cors(preflight))
 	mux.HandleFunc("GET /healthz", a.healthz)
 	mux.HandleFunc("GET /readyz", a.readyz)
+	if a.cfg.Stats != nil {
+		mux.HandleFunc("GET /stats", a.stats)
+	}
 	return mux
 }
 
@@ -149,6 +156,10 @@ type probeStatus struct {
 
 func (a *API) healthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, probeStatus{Status: "ok"})
+}
+
+func (a *API) stats(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, a.cfg.Stats())
 }
 
 func (a *API) readyz(w http.ResponseWriter, r *http.Request) {

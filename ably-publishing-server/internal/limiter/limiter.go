@@ -149,7 +149,13 @@ const (
 // returned. It returns the context's error when ctx ends first, and the
 // Redis error when a call fails; the caller decides how to back off.
 func (l *Limiter) Wait(ctx context.Context, n int) (int, error) {
-	requestID := l.NewRequestID()
+	return l.WaitRequest(ctx, l.NewRequestID(), n)
+}
+
+// WaitRequest is Wait under the caller's request id. A caller that retries
+// after a Redis error passes the same id again, so that a call whose reply
+// was lost after the script admitted it is not admitted a second time.
+func (l *Limiter) WaitRequest(ctx context.Context, requestID string, n int) (int, error) {
 	zeroWaits := 0
 	for {
 		if err := ctx.Err(); err != nil {

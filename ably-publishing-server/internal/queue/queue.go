@@ -26,6 +26,7 @@ type Queue struct {
 	queue      string
 	processing string
 	dead       string
+	recoveries string
 	replicaID  string
 }
 
@@ -36,6 +37,7 @@ func New(client redis.Cmdable, queueKey, replicaID string) *Queue {
 		queue:      keys.Queue(queueKey),
 		processing: keys.Processing(queueKey, replicaID),
 		dead:       keys.Dead(queueKey),
+		recoveries: keys.Recoveries(queueKey),
 		replicaID:  replicaID,
 	}
 }

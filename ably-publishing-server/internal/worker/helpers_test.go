@@ -56,6 +56,8 @@ type replicaOptions struct {
 	window time.Duration
 	key    string // default the emulator's key
 	config worker.Config
+	// wrapLimiter, when set, wraps the replica's limiter.
+	wrapLimiter func(worker.Limiter) worker.Limiter
 }
 
 // fastRetries keeps retry delays short so tests finish quickly.
@@ -92,7 +94,11 @@ func newReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Instance
 	}
 	state := &health.State{}
 	logger := slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})).With("replica", id)
-	w := worker.New(opts.config, queue.New(rdb, queueKey, id), lim, publish.New(client, channelName), state, logger)
+	var workerLimiter worker.Limiter = lim
+	if opts.wrapLimiter != nil {
+		workerLimiter = opts.wrapLimiter(lim)
+	}
+	w := worker.New(opts.config, queue.New(rdb, queueKey, id), workerLimiter, publish.New(client, channelName), state, logger)
 	return &replica{id: id, worker: w, health: state}
 }
 

@@ -83,10 +83,13 @@ func (w *Worker) ablyRecovered(tradeID string, failures int) {
 }
 
 // admit waits for one limiter slot, retrying Redis errors with a backoff.
-// It returns false when ctx ended first.
+// Every retry passes the same request id, so that a call whose reply was
+// lost after the limiter admitted it takes no second slot. It returns
+// false when ctx ended first.
 func (w *Worker) admit(ctx context.Context) bool {
+	requestID := w.limiter.NewRequestID()
 	for attempt := 0; ; attempt++ {
-		_, err := w.limiter.Wait(ctx, 1)
+		_, err := w.limiter.WaitRequest(ctx, requestID, 1)
 		if err == nil {
 			w.redisRecovered("limiter", attempt)
 			return true

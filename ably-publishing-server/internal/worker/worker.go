@@ -25,11 +25,14 @@ type Queue interface {
 	Pending(ctx context.Context) (payload string, ok bool, err error)
 	Ack(ctx context.Context, payload string) (bool, error)
 	DeadLetter(ctx context.Context, payload, reason string, code int, at time.Time) (bool, error)
+	CountRecovery(ctx context.Context, payload string) (int64, error)
+	ForgetRecovery(ctx context.Context, payload string) error
 }
 
 // Limiter grants publish slots; *limiter.Limiter implements it.
 type Limiter interface {
-	Wait(ctx context.Context, n int) (int, error)
+	NewRequestID() string
+	WaitRequest(ctx context.Context, requestID string, n int) (int, error)
 }
 
 // Publisher sends one trade to Ably; *publish.Publisher implements it.
@@ -65,6 +68,12 @@ type Config struct {
 	// LogInterval is the minimum time between two log lines of one kind of
 	// repeated failure. Default 10s.
 	LogInterval time.Duration
+	// MaxRecoveries is how many times a trade may be taken over from a
+	// processing list after the replica handling it stopped. The next
+	// take-over moves it to the dead-letter list instead, so that a trade
+	// that crashes every replica does not stop them one after another
+	// forever. Default 5.
+	MaxRecoveries int
 }
 
 func (c Config) withDefaults() Config {
@@ -89,19 +98,24 @@ func (c Config) withDefaults() Config {
 	if c.LogInterval <= 0 {
 		c.LogInterval = 10 * time.Second
 	}
+	if c.MaxRecoveries <= 0 {
+		c.MaxRecoveries = 5
+	}
 	return c
 }
 
 // Stats are the worker's counters since it started.
 type Stats struct {
 	// Published counts trades Ably accepted.
-	Published int64
+	Published int64 `json:"published"`
 	// DeadLettered counts trades moved to the dead-letter list.
-	DeadLettered int64
+	DeadLettered int64 `json:"dead_lettered"`
 	// PublishRetries counts publish attempts that failed and were retried.
-	PublishRetries int64
-	// Recovered counts trades found in the processing list at start.
-	Recovered int64
+	PublishRetries int64 `json:"publish_retries"`
+	// Recovered counts trades handled from the processing list rather than
+	// taken from the queue: those an earlier run of this replica left, and
+	// those taken over from stopped replicas.
+	Recovered int64 `json:"recovered"`
 }
 
 // Worker publishes trades one at a time. Run it from one goroutine.
@@ -113,6 +127,9 @@ type Worker struct {
 	health    *health.State
 	logger    *slog.Logger
 	throttle  *logging.Throttle
+	// recoverSignal has a value when trades were added to the processing
+	// list from outside the worker's loop.
+	recoverSignal chan struct{}
 
 	published, deadLettered, publishRetries, recovered atomic.Int64
 }
@@ -122,13 +139,24 @@ type Worker struct {
 func New(cfg Config, q Queue, lim Limiter, pub Publisher, state *health.State, logger *slog.Logger) *Worker {
 	cfg = cfg.withDefaults()
 	return &Worker{
-		cfg:       cfg,
-		queue:     q,
-		limiter:   lim,
-		publisher: pub,
-		health:    state,
-		logger:    logger,
-		throttle:  logging.NewThrottle(cfg.LogInterval),
+		cfg:           cfg,
+		queue:         q,
+		limiter:       lim,
+		publisher:     pub,
+		health:        state,
+		logger:        logger,
+		throttle:      logging.NewThrottle(cfg.LogInterval),
+		recoverSignal: make(chan struct{}, 1),
+	}
+}
+
+// NotifyRecovered signals to the worker that trades were moved into its
+// processing list, such as those taken over from a stopped replica. The
+// worker publishes them after the trade it is handling. It never blocks.
+func (w *Worker) NotifyRecovered() {
+	select {
+	case w.recoverSignal <- struct{}{}:
+	default:
 	}
 }
 
@@ -143,13 +171,18 @@ func (w *Worker) Stats() Stats {
 }
 
 // Run publishes the trades that an earlier run of this replica left in the
-// processing list, then takes new trades until ctx ends. It returns nil
-// after ctx ends. A trade being handled at that moment is either finished
-// or left in the processing list, never dropped.
+// processing list, then takes new trades until ctx ends. After
+// NotifyRecovered it publishes the trades in the processing list before
+// taking the next one. It returns nil after ctx ends. A trade being handled
+// at that moment is either finished or left in the processing list, never
+// dropped.
 //
 // Shutdown order, once ctx ends:
 //
-//  1. No new trade is taken. A blocked BLMOVE returns within TakeTimeout.
+//  1. No new trade is taken. A blocked BLMOVE is not canceled, because a
+//     canceled call could drop the reply for a trade that Redis already
+//     moved. It returns within TakeTimeout, and a trade it took stays in
+//     the processing list.
 //  2. A wait for the limiter or for a retry delay stops at once, and the
 //     trade stays in the processing list.
 //  3. A publish already sent runs to completion, bounded by
@@ -166,6 +199,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		return nil
 	}
 	for ctx.Err() == nil {
+		select {
+		case <-w.recoverSignal:
+			if err := w.recoverPending(ctx); err != nil {
+				return nil
+			}
+			continue
+		default:
+		}
 		payload, ok, err := w.take(ctx)
 		if err != nil || !ok {
 			continue
@@ -175,12 +216,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	return nil
 }
 
-// recoverPending publishes every trade in this replica's processing list.
-// It returns an error only when ctx ended.
-//
-// TODO: trades in the list of a replica that never comes back with the
-// same REPLICA_ID stay there. Moving them to a live replica, using the
-// leases in keys.Replicas, is not written yet.
+// recoverPending publishes every trade in this replica's processing list:
+// those an earlier run left, and those taken over from stopped replicas.
+// The worker handles one trade at a time, so when this runs the list contains
+// no trade of the current run. It returns an error only when ctx ended.
 func (w *Worker) recoverPending(ctx context.Context) error {
 	for attempt := 0; ; {
 		if err := ctx.Err(); err != nil {
@@ -198,8 +237,7 @@ func (w *Worker) recoverPending(ctx context.Context) error {
 			return nil
 		}
 		w.recovered.Add(1)
-		w.logger.Info("publishing a trade left by an earlier run", "bytes", len(payload))
-		if !w.handle(ctx, payload) {
+		if !w.handleRecovered(ctx, payload) {
 			return ctx.Err()
 		}
 	}
@@ -208,7 +246,8 @@ func (w *Worker) recoverPending(ctx context.Context) error {
 // take returns the next trade, retrying Redis errors with a backoff.
 func (w *Worker) take(ctx context.Context) (string, bool, error) {
 	for attempt := 0; ; attempt++ {
-		payload, ok, err := w.queue.Take(ctx, w.cfg.TakeTimeout)
+		// Not canceled at shutdown: see Run.
+		payload, ok, err := w.queue.Take(context.WithoutCancel(ctx), w.cfg.TakeTimeout)
 		if err == nil {
 			w.redisRecovered("take", attempt)
 			return payload, ok, nil
