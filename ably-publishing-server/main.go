@@ -52,7 +52,7 @@ func run() int {
 
 	logger := logging.New(cfg.Log, os.Stderr)
 	logger.Info("starting", set.LogAttrs()...)
-	redis.SetLogger(newRedisLogger(logger, 10*time.Second))
+	redis.SetLogger(logging.NewRedisLogger(logger, 10*time.Second))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
