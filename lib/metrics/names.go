@@ -105,12 +105,14 @@ const (
 	// ReasonRecoveryLimit is a trade taken over from stopped replicas more
 	// times than MAX_RECOVERIES allows.
 	ReasonRecoveryLimit = "recovery_limit"
+	// ReasonInternal is a trade whose handling made the publisher panic.
+	ReasonInternal = "internal_error"
 )
 
 // Reasons lists every reason class. The publisher exposes each of them
 // from the start, at 0, so that dashboards and alerts see the series
 // before the first dead letter.
-var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonRejected, ReasonRecoveryLimit}
+var Reasons = []string{ReasonMalformed, ReasonTooLarge, ReasonRejected, ReasonRecoveryLimit, ReasonInternal}
 
 // CodeNone is the LabelCode value of a failure without an Ably error code.
 const CodeNone = "none"
