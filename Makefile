@@ -1,5 +1,5 @@
 # The contract that the README and CI both use.
-MODULES := lib trading-server ably-publishing-server ably-emulator devstack deployments
+MODULES := lib trading-server ably-publishing-server ably-emulator devstack deployments bench
 PACKAGES := $(addsuffix /...,$(addprefix ./,$(MODULES)))
 # The system tests run the whole stack as separate processes and count
 # messages per second at the emulator, so they run one package at a time
@@ -35,6 +35,15 @@ build:
 
 vet:
 	$(GO) vet $(PACKAGES)
+
+# BENCH_FLAGS are passed to the bench program (cd bench && go run . -h
+# lists them); the report it writes is the source of BENCHMARKS.md.
+BENCH_FLAGS ?=
+BENCH_OUT ?= $(CURDIR)/bench/results.md
+
+## bench: measure the pipeline against its comparisons (about 20 minutes)
+bench:
+	cd bench && $(GO) run . -out $(BENCH_OUT) $(BENCH_FLAGS)
 
 clean:
 	rm -rf bin artifacts

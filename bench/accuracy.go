@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// accuracyResult is how well the replicas together use a limit that a
+// backlog keeps full.
+type accuracyResult struct {
+	// MaxInLog is the largest count of limiter log entries in any sliding
+	// window of one second of Redis time.
+	MaxInLog int
+	// MaxAtEmulator is the largest count of accepted messages in any
+	// sliding window of one second of arrival time.
+	MaxAtEmulator int
+	// EmulatorMaxInAnySecond is the emulator's own maxInAnySecond.
+	EmulatorMaxInAnySecond int64
+	// Use is accepted messages over limit times seconds, measured over the
+	// steady part of the run.
+	Use float64
+	// Rejected counts publishes the emulator rejected for any reason.
+	Rejected int
+}
+
+// runAccuracy keeps a backlog in front of replicas publishers with
+// RATE_LIMIT limit and the given margin ("" for the default), for
+// duration, and measures the sliding-window maximum in the limiter's log
+// and at the emulator. The emulator's own limit is set to twice the limit
+// so that an excess shows up as a count above limit, not as a rejection.
+func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas int, margin string, duration time.Duration) (accuracyResult, error) {
+	e, err := startEnv(ctx, dir, bin, 2*limit)
+	if err != nil {
+		return accuracyResult{}, err
+	}
+	defer e.stop()
+	seconds := int(duration / time.Second)
+	if err := pushBacklog(ctx, e.rdb, "a", limit*(seconds+3)); err != nil {
+		return accuracyResult{}, err
+	}
+	settings := map[string]string{"RATE_LIMIT": strconv.Itoa(limit)}
+	if margin != "" {
+		settings["RATE_MARGIN"] = margin
+	}
+	if err := e.startPublishers(ctx, replicas, settings); err != nil {
+		return accuracyResult{}, err
+	}
+
+	// The log keeps entries for one window plus margin, so reading it every
+	// 100ms sees every entry at least once.
+	logKey := queueKey + ":log"
+	scores := map[string]float64{}
+	deadline := time.Now().Add(duration + time.Second)
+	for time.Now().Before(deadline) {
+		entries, err := e.rdb.ZRangeWithScores(ctx, logKey, 0, -1).Result()
+		if err != nil {
+			return accuracyResult{}, err
+		}
+		for _, z := range entries {
+			scores[z.Member.(string)] = z.Score
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	msgs, err := e.messages(ctx, channelName)
+	if err != nil {
+		return accuracyResult{}, err
+	}
+	stats, err := e.stats(ctx)
+	if err != nil {
+		return accuracyResult{}, err
+	}
+
+	logTimes := make([]int64, 0, len(scores))
+	for _, s := range scores {
+		logTimes = append(logTimes, int64(s))
+	}
+	arrivals := make([]int64, 0, len(msgs))
+	for _, m := range msgs {
+		arrivals = append(arrivals, m.ReceivedAt.UnixMicro())
+	}
+	res := accuracyResult{
+		MaxInLog:               maxInWindow(logTimes, time.Second.Microseconds()),
+		MaxAtEmulator:          maxInWindow(arrivals, time.Second.Microseconds()),
+		EmulatorMaxInAnySecond: stats[channelName].MaxInAnySecond,
+	}
+	for _, n := range stats[channelName].Rejected {
+		res.Rejected += n
+	}
+	res.Use = steadyUse(arrivals, limit, duration)
+	return res, nil
+}
+
+// maxInWindow returns the largest number of times (microseconds) in any
+// half-open window [t, t+window).
+func maxInWindow(times []int64, window int64) int {
+	slices.Sort(times)
+	best, first := 0, 0
+	for last := range times {
+		for times[last]-times[first] >= window {
+			first++
+		}
+		best = max(best, last-first+1)
+	}
+	return best
+}
+
+// steadyUse returns the share of the limit used from one second after the
+// first arrival, so that the start-up of the replicas is left out, for
+// duration minus two seconds.
+func steadyUse(arrivals []int64, limit int, duration time.Duration) float64 {
+	if len(arrivals) == 0 {
+		return 0
+	}
+	slices.Sort(arrivals)
+	from := arrivals[0] + time.Second.Microseconds()
+	span := duration - 2*time.Second
+	to := from + span.Microseconds()
+	count := 0
+	for _, t := range arrivals {
+		if t >= from && t < to {
+			count++
+		}
+	}
+	return float64(count) / (float64(limit) * span.Seconds())
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ably-fanout/lib/redisproc"
+)
+
+// TestBench_Smoke runs the limiter, pipeline and latency suites with tiny
+// counts, so that a change that breaks the benchmark program shows up in
+// make test. The figures of such a run mean nothing.
+func TestBench_Smoke(t *testing.T) {
+	if !redisproc.Installed() {
+		t.Skip(redisproc.ErrNotInstalled)
+	}
+	s := settings{
+		Runs:            1,
+		AccuracyRuns:    1,
+		Trades:          200,
+		BaselineTrades:  100,
+		RoundTripTrades: 50,
+		LimiterTime:     200 * time.Millisecond,
+		LatencyCount:    5,
+		AccuracyTime:    3 * time.Second,
+		Suites:          map[string]bool{"limiter": true, "pipeline": true, "latency": true},
+		WorkDir:         t.TempDir(),
+	}
+	report, err := run(t.Context(), s, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	for _, want := range []string{
+		"## Limiter: admissions per second",
+		"| redis_rate v10 Allow (GCRA), n=1 |",
+		"## Pipeline: trades per second",
+		"| baseline, 1 process |",
+		"| publisher, 3 replicas, BATCH_SIZE=1 |",
+		"## Latency on a quiet queue",
+	} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report does not contain %q:\n%s", want, report)
+		}
+	}
+}
+
+func TestMaxInWindow_Cases(t *testing.T) {
+	tests := []struct {
+		name  string
+		times []int64
+		want  int
+	}{
+		{"empty", nil, 0},
+		{"one", []int64{5}, 1},
+		{"edge excluded", []int64{0, 1000}, 1},
+		{"inside", []int64{0, 999}, 2},
+		{"unsorted", []int64{2500, 0, 1500, 1600, 1700}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := maxInWindow(tt.times, 1000); got != tt.want {
+				t.Errorf("maxInWindow(%v) = %d, expected %d", tt.times, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCountClientCommands_SkipsScriptsAndPushes(t *testing.T) {
+	path := t.TempDir() + "/monitor.log"
+	lines := `OK
+1733333333.000001 [0 127.0.0.1:5000] "evalsha" "abc" "1" "k"
+1733333333.000002 [0 lua] "zadd" "k" "1" "m"
+1733333333.000003 [0 127.0.0.1:5001] "rpush" "q" "x"
+1733333333.000004 [0 127.0.0.1:5000] "blmove" "q" "p" "LEFT" "RIGHT" "1"
+`
+	if err := writeFile(path, lines); err != nil {
+		t.Fatal(err)
+	}
+	got, err := countClientCommands(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 2 {
+		t.Errorf("counted %d commands, expected 2 (evalsha, blmove)", got)
+	}
+}
+
+func writeFile(path, text string) error {
+	return os.WriteFile(path, []byte(text), 0o644)
+}
