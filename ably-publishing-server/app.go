@@ -80,7 +80,7 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 		publish.New(ablyClient, cfg.ChannelName), state, logger)
 
 	keeper, err := lease.New(lease.Config{TTL: cfg.LeaseTTL}, rdb, cfg.Redis.QueueKey, cfg.ReplicaID,
-		func(int) { w.NotifyRecovered() }, logger)
+		w.NotifyRecovered, logger)
 	if err != nil {
 		return nil, err
 	}

@@ -80,6 +80,8 @@ func (k *Keeper) claim(ctx context.Context, id string) {
 	}
 	if err != nil {
 		k.claimFailed(ctx, "take over", id, err)
+		// The script may have run and its reply been lost.
+		k.onClaim()
 		return
 	}
 
@@ -106,7 +108,7 @@ func (k *Keeper) claim(ctx context.Context, id string) {
 	}
 
 	if moved > 0 {
-		k.onClaim(int(moved))
+		k.onClaim()
 	}
 }
 

@@ -29,11 +29,11 @@ func newClient(tb testing.TB, srv *redistest.Server) *redis.Client {
 	return client
 }
 
-// testKeeper is a Keeper with a short TTL and a count of the trades its
-// onClaim callback received.
+// testKeeper is a Keeper with a count of the calls of its onClaim
+// callback.
 type testKeeper struct {
 	*Keeper
-	claimed atomic.Int64
+	notified atomic.Int64
 }
 
 func newKeeper(tb testing.TB, client *redis.Client, replicaID string, ttl time.Duration) *testKeeper {
@@ -41,7 +41,7 @@ func newKeeper(tb testing.TB, client *redis.Client, replicaID string, ttl time.D
 	tk := &testKeeper{}
 	logger := slog.New(slog.NewTextHandler(tb.Output(), nil)).With("test_replica", replicaID)
 	k, err := New(Config{TTL: ttl}, client, queueKey, replicaID,
-		func(n int) { tk.claimed.Add(int64(n)) }, logger)
+		func() { tk.notified.Add(1) }, logger)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}

@@ -110,7 +110,7 @@ type Keeper struct {
 	processing string
 	// processingPrefix is the processing list key without the replica id.
 	processingPrefix string
-	onClaim          func(trades int)
+	onClaim          func()
 	logger           *slog.Logger
 	throttle         *logging.Throttle
 
@@ -125,16 +125,17 @@ type Keeper struct {
 }
 
 // New returns a Keeper for replica replicaID of the queue queueKey.
-// onClaim is called from Run's goroutine with the number of trades moved
-// into this replica's processing list after each take-over. It returns an
-// error when cfg is invalid.
-func New(cfg Config, client redis.Cmdable, queueKey, replicaID string, onClaim func(trades int), logger *slog.Logger) (*Keeper, error) {
+// onClaim is called from Run's goroutine after a take-over moved trades
+// into this replica's processing list, and after a take-over whose reply
+// was lost, which may have moved some. It returns an error when cfg is
+// invalid.
+func New(cfg Config, client redis.Cmdable, queueKey, replicaID string, onClaim func(), logger *slog.Logger) (*Keeper, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
 	if onClaim == nil {
-		onClaim = func(int) {}
+		onClaim = func() {}
 	}
 	return &Keeper{
 		cfg:              cfg,

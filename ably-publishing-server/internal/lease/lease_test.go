@@ -1,13 +1,17 @@
 package lease
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ably-fanout/lib/keys"
 	"github.com/ably-fanout/lib/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 func TestKeeper_RegistersAndRenews(t *testing.T) {
@@ -43,7 +47,10 @@ func TestKeeper_TakesOverExpiredReplica(t *testing.T) {
 
 	k := newKeeper(t, client, "live", 300*time.Millisecond)
 	k.start(t)
-	waitFor(t, "the expired replica's trades to be taken over", func() bool { return k.claimed.Load() == 3 })
+	waitFor(t, "the expired replica's trades to be taken over", func() bool { return k.Stats().ClaimedTrades == 3 })
+	if n := k.notified.Load(); n != 1 {
+		t.Errorf("onClaim called %d times, want 1", n)
+	}
 
 	if got, want := list(t, client, keys.Processing(queueKey, "live")), []string{"t-0", "t-1", "t-2", "t-3"}; !slices.Equal(got, want) {
 		t.Errorf("own processing list %q, want %q (taken-over trades appended in order)", got, want)
@@ -70,7 +77,7 @@ func TestKeeper_TakesOverListWithoutLease(t *testing.T) {
 
 	k := newKeeper(t, client, "live", 300*time.Millisecond)
 	k.start(t)
-	waitFor(t, "the list without a lease to be taken over", func() bool { return k.claimed.Load() == 1 })
+	waitFor(t, "the list without a lease to be taken over", func() bool { return k.Stats().ClaimedTrades == 1 })
 
 	if got := list(t, client, keys.Processing(queueKey, "live")); !slices.Equal(got, []string{"t-1"}) {
 		t.Errorf("own processing list %q, want [t-1]", got)
@@ -280,5 +287,55 @@ func TestConfig_Validate(t *testing.T) {
 				t.Errorf("Validate() = %v, want an error: %v", err, tt.wantErr)
 			}
 		})
+	}
+}
+
+// loseReplyOnce runs the first script call whose keys contain key and
+// then reports it as failed, as when the connection breaks after Redis
+// ran the script.
+type loseReplyOnce struct {
+	key  string
+	lost atomic.Bool
+}
+
+func (h *loseReplyOnce) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h *loseReplyOnce) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		err := next(ctx, cmd)
+		if err == nil && slices.Contains(cmd.Args(), any(h.key)) && h.lost.CompareAndSwap(false, true) {
+			return errors.New("read tcp: connection reset by peer")
+		}
+		return err
+	}
+}
+
+func (h *loseReplyOnce) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return next
+}
+
+func TestKeeper_NotifiesAfterLostClaimReply(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	client := newClient(t, srv)
+	addLease(t, client, "gone", redisMillis(t, client)-1)
+	push(t, client, keys.Processing(queueKey, "gone"), "t-1")
+
+	keeperClient := newClient(t, srv)
+	hook := &loseReplyOnce{key: keys.Processing(queueKey, "gone")}
+	keeperClient.AddHook(hook)
+	k := newKeeper(t, keeperClient, "live", time.Minute)
+	if !k.renewOnce(t.Context()) {
+		t.Fatal("renewal failed")
+	}
+	k.claim(t.Context(), "gone")
+
+	if !hook.lost.Load() {
+		t.Fatal("no claim reply was lost; the test did not run its case")
+	}
+	if got := list(t, client, keys.Processing(queueKey, "live")); !slices.Equal(got, []string{"t-1"}) {
+		t.Errorf("own processing list %q, want [t-1] moved by the script", got)
+	}
+	if n := k.notified.Load(); n != 1 {
+		t.Errorf("onClaim called %d times, want 1 so the worker looks at its list", n)
 	}
 }

@@ -15,9 +15,9 @@ import (
 // removes counts whose trade left Redis some other way, such as by hand.
 const recoveryCountTTL = 24 * time.Hour
 
-// CountRecovery adds one to the number of times a trade was taken over
-// from its processing list after the replica handling it stopped, and
-// returns the new count. Counts are kept per payload digest in
+// CountRecovery adds one to the number of times a trade was handled from a
+// processing list rather than right after its take, which happens after
+// the replica handling it stopped, and returns the new count. Counts are kept per payload digest in
 // keys.Recoveries, so that a payload that makes the process crash is
 // counted even though it cannot be parsed.
 func (q *Queue) CountRecovery(ctx context.Context, payload string) (int64, error) {

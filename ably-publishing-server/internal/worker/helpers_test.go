@@ -58,6 +58,8 @@ type replicaOptions struct {
 	config worker.Config
 	// wrapLimiter, when set, wraps the replica's limiter.
 	wrapLimiter func(worker.Limiter) worker.Limiter
+	// wrapQueue, when set, wraps the replica's queue.
+	wrapQueue func(worker.Queue) worker.Queue
 }
 
 // fastRetries keeps retry delays short so tests finish quickly.
@@ -98,7 +100,11 @@ func newReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Instance
 	if opts.wrapLimiter != nil {
 		workerLimiter = opts.wrapLimiter(lim)
 	}
-	w := worker.New(opts.config, queue.New(rdb, queueKey, id), workerLimiter, publish.New(client, channelName), state, logger)
+	var workerQueue worker.Queue = queue.New(rdb, queueKey, id)
+	if opts.wrapQueue != nil {
+		workerQueue = opts.wrapQueue(workerQueue)
+	}
+	w := worker.New(opts.config, workerQueue, workerLimiter, publish.New(client, channelName), state, logger)
 	return &replica{id: id, worker: w, health: state}
 }
 

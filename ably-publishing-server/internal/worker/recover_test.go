@@ -152,3 +152,42 @@ func TestWorker_LostLimiterReplyTakesOneSlot(t *testing.T) {
 		t.Errorf("limiter log has %d entries (%v), want %d: one per trade", n, err, len(ids))
 	}
 }
+
+// lostTakeQueue runs every Take, and then reports the first one that took
+// a trade as failed, as when Redis stops right after moving the trade.
+type lostTakeQueue struct {
+	worker.Queue
+	lost atomic.Bool
+}
+
+func (q *lostTakeQueue) Take(ctx context.Context, timeout time.Duration) (string, bool, error) {
+	payload, ok, err := q.Queue.Take(ctx, timeout)
+	if err == nil && ok && q.lost.CompareAndSwap(false, true) {
+		return "", false, errors.New("read tcp: EOF")
+	}
+	return payload, ok, err
+}
+
+func TestWorker_LostTakeReplyPublishesTrade(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	emu := emulatortest.Start(t)
+	rdb := newRedisClient(t, srv)
+	lost := &lostTakeQueue{}
+	r := newReplica(t, srv, emu, "replica-a", replicaOptions{
+		wrapQueue: func(q worker.Queue) worker.Queue {
+			lost.Queue = q
+			return lost
+		},
+	})
+	r.start(t)
+	ids := pushTrades(t, rdb, "lost-take", 3)
+
+	waitFor(t, "every trade to be accepted", func() bool { return accepted(emu) >= int64(len(ids)) })
+	waitFor(t, "the processing list to empty", func() bool {
+		return listLen(t, rdb, keys.Processing(queueKey, "replica-a")) == 0
+	})
+	if !lost.lost.Load() {
+		t.Fatal("no take reply was lost; the test did not run its case")
+	}
+	assertEachOnce(t, emu, ids)
+}

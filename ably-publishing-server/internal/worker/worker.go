@@ -113,8 +113,9 @@ type Stats struct {
 	// PublishRetries counts publish attempts that failed and were retried.
 	PublishRetries int64 `json:"publish_retries"`
 	// Recovered counts trades handled from the processing list rather than
-	// taken from the queue: those an earlier run of this replica left, and
-	// those taken over from stopped replicas.
+	// right after their take: those an earlier run of this replica left,
+	// those taken over from stopped replicas, and those whose take reply
+	// was lost.
 	Recovered int64 `json:"recovered"`
 }
 
@@ -252,6 +253,11 @@ func (w *Worker) take(ctx context.Context) (string, bool, error) {
 			w.redisRecovered("take", attempt)
 			return payload, ok, nil
 		}
+		// Redis may have moved a trade and lost the reply, as when it
+		// stops right after writing. Such a trade sits in the processing
+		// list, so the worker publishes what the list contains before its
+		// next take.
+		w.NotifyRecovered()
 		if ctx.Err() != nil {
 			return "", false, ctx.Err()
 		}
