@@ -72,8 +72,11 @@ type Stack struct {
 	key         string
 	Publishers  []*Publisher
 	Trading     *Process
-	web         *http.Server
-	WebURL      string
+	// TradingURL is the base URL of the trading server's /healthz and
+	// /readyz, empty until it starts.
+	TradingURL string
+	web        *http.Server
+	WebURL     string
 }
 
 // Publisher is one publisher replica.
@@ -190,7 +193,7 @@ func (s *Stack) StartTradingServer(extra map[string]string) error {
 	if err != nil {
 		return err
 	}
-	s.Trading = p
+	s.Trading, s.TradingURL = p, "http://"+env["HTTP_ADDR"]
 	return nil
 }
 
@@ -257,6 +260,10 @@ func (s *Stack) serviceEnv() map[string]string {
 		"CHANNEL_NAME": s.opts.Channel,
 	}
 }
+
+// LogPath returns the log file of the process called name, such as a
+// publisher's id or "trading-server".
+func (s *Stack) LogPath(name string) string { return s.logPath(name) }
 
 func (s *Stack) logPath(name string) string {
 	return filepath.Join(s.opts.RunDir, name+".log")

@@ -1,0 +1,115 @@
+package faults
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ably-fanout/devstack/stack"
+	"github.com/ably-fanout/lib/keys"
+)
+
+func TestAbly_RateLimitThenServerErrors(t *testing.T) {
+	const trades, rateLimit, rejectedEach = 100, 30, 6
+	s := startStack(t, stack.Options{Replicas: 2, RateLimit: rateLimit})
+	rdb := redisClient(t, s)
+	sub := subscribe(t, s)
+	// The emulator applies the faults in the order they were added: first
+	// a burst of 429s, then a burst of 500s.
+	addFault(t, s, stack.EmulatorFault{Status: 429, Code: 42910, Message: "rate limit exceeded", Count: rejectedEach})
+	addFault(t, s, stack.EmulatorFault{Status: 500, Code: 50000, Message: "internal error", Count: rejectedEach})
+	ids := pushTrades(t, rdb, "ably-errors", trades)
+
+	waitDelivered(t, s, rdb, trades)
+	sub.waitDistinct(t, trades)
+
+	assertEachOnce(t, "emulator", receivedCounts(t, s), ids)
+	assertEachOnce(t, "realtime subscriber", sub.snapshot(), ids)
+	st := channelStats(t, s)
+	assertWithinLimit(t, st, rateLimit)
+	assertDrained(t, s, rdb)
+	if n := st.Rejected["injected"]; n != 2*rejectedEach {
+		t.Errorf("emulator injected %d failures, want %d", n, 2*rejectedEach)
+	}
+	var retries int64
+	for _, p := range s.Publishers {
+		retries += statsOf(t, p).Worker.PublishRetries
+	}
+	if retries != 2*rejectedEach {
+		t.Errorf("replicas retried %d publishes, want one per injected failure (%d)", retries, 2*rejectedEach)
+	}
+	if n := len(deadEntries(t, rdb)); n != 0 {
+		t.Errorf("dead-letter list holds %d entries, want 0: 429 and 5xx are retried", n)
+	}
+	logFigures(t, trades, len(receivedCounts(t, s)), st.Duplicates, 0,
+		fmt.Sprintf("injected_429=%d injected_500=%d retries=%d %s",
+			rejectedEach, rejectedEach, retries, limitFigures(t, s, rateLimit)))
+}
+
+// TestAbly_CrashAfterAcceptRepublishedOnce makes the emulator hold a
+// publish, kills the replica while the publish is in flight, and lets the
+// emulator accept it afterwards: Ably has the trade, but the replica never
+// recorded it. The surviving replica takes the trade over and publishes it
+// again with the same message id, and the emulator drops the repeat.
+func TestAbly_CrashAfterAcceptRepublishedOnce(t *testing.T) {
+	const later = 20
+	s := startStack(t, stack.Options{Replicas: 2})
+	rdb := redisClient(t, s)
+	sub := subscribe(t, s)
+	addFault(t, s, stack.EmulatorFault{DelayMs: 2000, Count: 1})
+	ids := pushTrades(t, rdb, "accepted", 1)
+
+	// The fault is gone from the list once the publish that it delays has
+	// arrived.
+	waitFor(t, 30*time.Second, "the delayed publish to reach the emulator", func() (bool, string) {
+		faults, err := stack.EmulatorFaults(t.Context(), s.EmulatorURL)
+		if err != nil {
+			return false, err.Error()
+		}
+		return len(faults) == 0, fmt.Sprintf("%d faults left", len(faults))
+	})
+	var victim *stack.Publisher
+	for _, p := range s.Publishers {
+		if listLen(t, rdb, processingKey(p)) == 1 {
+			victim = p
+		}
+	}
+	if victim == nil {
+		t.Fatal("no replica holds the delayed trade")
+	}
+	victim.Kill()
+	killedAt := time.Now()
+	if n := channelStats(t, s).Accepted; n != 0 {
+		t.Fatalf("emulator accepted %d messages before the kill, want 0 (the publish is still held)", n)
+	}
+	waitFor(t, 30*time.Second, "the emulator to accept the held publish", func() (bool, string) {
+		return channelStats(t, s).Accepted == 1, "not accepted yet"
+	})
+	waitFor(t, 10*leaseTTL+30*time.Second, "the repeat publish to be dropped as a duplicate", func() (bool, string) {
+		st := channelStats(t, s)
+		return st.Duplicates >= 1 && listLen(t, rdb, processingKey(victim)) == 0,
+			fmt.Sprintf("%d duplicates", st.Duplicates)
+	})
+	recovery := time.Since(killedAt)
+	ids = append(ids, pushTrades(t, rdb, "after-crash", later)...)
+
+	waitDelivered(t, s, rdb, len(ids))
+	sub.waitDistinct(t, len(ids))
+	assertEachOnce(t, "emulator", receivedCounts(t, s), ids)
+	assertEachOnce(t, "realtime subscriber", sub.snapshot(), ids)
+	st := channelStats(t, s)
+	if st.Duplicates < 1 {
+		t.Errorf("emulator dropped %d duplicates, want at least 1", st.Duplicates)
+	}
+	assertWithinLimit(t, st, 30)
+	if n := listLen(t, rdb, keys.Dead(queueKey)); n != 0 {
+		t.Errorf("dead-letter list holds %d entries, want 0", n)
+	}
+	survivor := runningPublishers(s)
+	if !slices.ContainsFunc(survivor, func(p *stack.Publisher) bool { return statsOf(t, p).Worker.Recovered >= 1 }) {
+		t.Error("no surviving replica reports a recovered trade")
+	}
+	logFigures(t, len(ids), len(receivedCounts(t, s)), st.Duplicates, 0,
+		fmt.Sprintf("republished_after=%s", recovery.Round(100*time.Millisecond)))
+}
