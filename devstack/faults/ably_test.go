@@ -2,7 +2,10 @@ package faults
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -112,4 +115,58 @@ func TestAbly_CrashAfterAcceptRepublishedOnce(t *testing.T) {
 	}
 	logFigures(t, len(ids), len(receivedCounts(t, s)), st.Duplicates, 0,
 		fmt.Sprintf("republished_after=%s", recovery.Round(100*time.Millisecond)))
+}
+
+// TestAbly_RevokedKeyHoldsTrades makes the emulator reject every publish
+// as if the key were revoked. The replicas keep their trades, report not
+// ready with the reason, and publish everything once the key works again.
+func TestAbly_RevokedKeyHoldsTrades(t *testing.T) {
+	const trades = 20
+	s := startStack(t, stack.Options{Replicas: 2})
+	rdb := redisClient(t, s)
+	addFault(t, s, stack.EmulatorFault{Status: 401, Code: 40131, Message: "key revoked"})
+	ids := pushTrades(t, rdb, "revoked", trades)
+
+	for _, p := range s.Publishers {
+		waitFor(t, 30*time.Second, p.ID+" to report the rejected key", func() (bool, string) {
+			status, body := readyz(t, p.URL)
+			return status == http.StatusServiceUnavailable && strings.Contains(body, "key revoked"),
+				fmt.Sprintf("status %d: %s", status, body)
+		})
+	}
+	var held int64
+	for _, p := range s.Publishers {
+		held += listLen(t, rdb, processingKey(p))
+	}
+	queued := listLen(t, rdb, keys.Queue(queueKey))
+	if held+queued != trades {
+		t.Errorf("%d trades in processing lists + %d queued, want all %d kept", held, queued, trades)
+	}
+	if n := len(deadEntries(t, rdb)); n != 0 {
+		t.Errorf("dead-letter list holds %d entries, want 0: a rejected key is not the trade's fault", n)
+	}
+	if n := channelStats(t, s).Accepted; n != 0 {
+		t.Errorf("emulator accepted %d messages with the key rejected, want 0", n)
+	}
+
+	if err := stack.ClearEmulatorFaults(t.Context(), s.EmulatorURL); err != nil {
+		t.Fatal(err)
+	}
+	waitDelivered(t, s, rdb, trades)
+	assertEachOnce(t, "emulator", receivedCounts(t, s), ids)
+	waitReadyz(t, http.StatusOK, publisherURLs(s)...)
+	logFigures(t, trades, len(receivedCounts(t, s)), channelStats(t, s).Duplicates, 0,
+		fmt.Sprintf("held_while_rejected=%d", held+queued))
+}
+
+// readyz returns the status and body of url's /readyz.
+func readyz(tb testing.TB, url string) (int, string) {
+	tb.Helper()
+	resp, err := http.Get(url + "/readyz")
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }
