@@ -33,7 +33,7 @@ func Register(set *envconfig.Set, c *Config) {
 		"Redis URL such as redis://:password@host:6379/0; wins over REDIS_HOST, REDIS_PORT and REDIS_PASSWORD")
 	set.String(&c.Host, "REDIS_HOST", "localhost", "Redis host name")
 	set.Int(&c.Port, "REDIS_PORT", 6379, 1, 65535, "Redis TCP port")
-	set.Secret(&c.Password, "REDIS_PASSWORD", "Redis password (default none)")
+	set.Secret(&c.Password, "REDIS_PASSWORD", "Redis password")
 	set.String(&c.QueueKey, "QUEUE_KEY", "myJobQueue", "Redis list that holds the trades waiting to be published")
 }
 
