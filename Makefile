@@ -39,7 +39,7 @@ vet:
 # BENCH_FLAGS are passed to the bench program (cd bench && go run . -h
 # lists them); the report it writes is the source of BENCHMARKS.md.
 BENCH_FLAGS ?=
-BENCH_OUT ?= $(CURDIR)/bench/results.md
+BENCH_OUT ?= $(CURDIR)/bench/results/latest.md
 
 ## bench: measure the pipeline against its comparisons (about 20 minutes)
 bench:

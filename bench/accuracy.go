@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"slices"
+	"sort"
 	"strconv"
 	"time"
 )
 
-// accuracyResult is how well the replicas together use a limit that a
-// backlog keeps full.
+// accuracyResult is the peak count and the use of a limit that a backlog
+// keeps full.
 type accuracyResult struct {
 	// MaxInLog is the largest count of limiter log entries in any sliding
 	// window of one second of Redis time.
@@ -18,8 +19,8 @@ type accuracyResult struct {
 	MaxAtEmulator int
 	// EmulatorMaxInAnySecond is the emulator's own maxInAnySecond.
 	EmulatorMaxInAnySecond int64
-	// Use is accepted messages over limit times seconds, measured over the
-	// steady part of the run.
+	// Use is the arrival rate at the emulator over the limit; see
+	// steadyUse.
 	Use float64
 	// Rejected counts publishes the emulator rejected for any reason.
 	Rejected int
@@ -49,7 +50,7 @@ func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas 
 	}
 
 	// The log keeps entries for one window plus margin, so reading it every
-	// 100ms sees every entry at least once.
+	// 100ms reads every entry at least once.
 	logKey := queueKey + ":log"
 	scores := map[string]float64{}
 	deadline := time.Now().Add(duration + time.Second)
@@ -88,7 +89,7 @@ func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas 
 	for _, n := range stats[channelName].Rejected {
 		res.Rejected += n
 	}
-	res.Use = steadyUse(arrivals, limit, duration)
+	res.Use = steadyUse(arrivals, limit)
 	return res, nil
 }
 
@@ -106,22 +107,21 @@ func maxInWindow(times []int64, window int64) int {
 	return best
 }
 
-// steadyUse returns the share of the limit used from one second after the
-// first arrival, so that the start-up of the replicas is left out, for
-// duration minus two seconds.
-func steadyUse(arrivals []int64, limit int, duration time.Duration) float64 {
-	if len(arrivals) == 0 {
+// steadyUse returns the arrival rate over limit. With a backlog the
+// limiter admits in bursts, one window apart. The rate is therefore taken
+// from the first arrival to the start of the last burst, which covers
+// whole periods only. The last burst starts at the first arrival within
+// 30ms of the last one.
+func steadyUse(arrivals []int64, limit int) float64 {
+	if len(arrivals) < 2 {
 		return 0
 	}
 	slices.Sort(arrivals)
-	from := arrivals[0] + time.Second.Microseconds()
-	span := duration - 2*time.Second
-	to := from + span.Microseconds()
-	count := 0
-	for _, t := range arrivals {
-		if t >= from && t < to {
-			count++
-		}
+	last := arrivals[len(arrivals)-1]
+	end := sort.Search(len(arrivals), func(i int) bool { return arrivals[i] >= last-30_000 })
+	seconds := float64(arrivals[end]-arrivals[0]) / 1e6
+	if end == 0 || seconds <= 0 {
+		return 0
 	}
-	return float64(count) / (float64(limit) * span.Seconds())
+	return float64(end) / seconds / float64(limit)
 }

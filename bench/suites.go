@@ -138,8 +138,8 @@ func (b *bench) latency(ctx context.Context) error {
 func (b *bench) accuracy(ctx context.Context) error {
 	r := b.r
 	r.printf("## Limit accuracy with a backlog\n\n")
-	r.printf("Each run keeps a backlog for %s. \"max in log\" is the largest count of limiter log entries in any sliding 1-second window of Redis time, \"max at emulator\" the same over the emulator's receivedAt (the emulator's own limit is set to twice RATE_LIMIT, so an excess would show as a count, not a rejection). Use is accepted messages over RATE_LIMIT × seconds, from 1s after the first arrival for %s. Max columns are the maximum over %d runs, use is the median.\n\n",
-		b.s.AccuracyTime, b.s.AccuracyTime-2*time.Second, b.s.AccuracyRuns)
+	r.printf("Each run keeps a backlog for %s. \"max in log\" is the largest count of limiter log entries in any sliding 1-second window of Redis time, \"max at emulator\" the same over the emulator's receivedAt (the emulator's own limit is set to twice RATE_LIMIT, so an excess would show as a count, not a rejection). Use is the arrival rate at the emulator over RATE_LIMIT, from the first arrival to the start of the last burst. Max columns are the maximum over %d runs, use is the median.\n\n",
+		b.s.AccuracyTime, b.s.AccuracyRuns)
 	r.printf("| RATE_LIMIT | replicas | RATE_MARGIN | max in log | max at emulator | emulator maxInAnySecond | rejected | use |\n|---:|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, limit := range []int{50, 500} {
 		for _, replicas := range []int{1, 2, 4, 8} {
