@@ -27,11 +27,12 @@ type accuracyResult struct {
 }
 
 // runAccuracy keeps a backlog in front of replicas publishers with
-// RATE_LIMIT limit and the given margin ("" for the default), for
+// RATE_LIMIT limit, BATCH_SIZE batchSize and the given margin ("" for the
+// default), for
 // duration, and measures the sliding-window maximum in the limiter's log
 // and at the emulator. The emulator's own limit is set to twice the limit
 // so that an excess shows up as a count above limit, not as a rejection.
-func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas int, margin string, duration time.Duration) (accuracyResult, error) {
+func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas, batchSize int, margin string, duration time.Duration) (accuracyResult, error) {
 	e, err := startEnv(ctx, dir, bin, 2*limit)
 	if err != nil {
 		return accuracyResult{}, err
@@ -41,7 +42,7 @@ func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas 
 	if err := pushBacklog(ctx, e.rdb, "a", limit*(seconds+3)); err != nil {
 		return accuracyResult{}, err
 	}
-	settings := map[string]string{"RATE_LIMIT": strconv.Itoa(limit)}
+	settings := map[string]string{"RATE_LIMIT": strconv.Itoa(limit), "BATCH_SIZE": strconv.Itoa(batchSize)}
 	if margin != "" {
 		settings["RATE_MARGIN"] = margin
 	}

@@ -52,7 +52,7 @@ func parseSettings(args []string) (settings, error) {
 	fs.IntVar(&s.LatencyCount, "latency-count", 200, "trades pushed one at a time per latency run")
 	fs.DurationVar(&s.AccuracyTime, "accuracy-time", 6*time.Second, "duration of each limit-accuracy run, at least 3s")
 	fs.IntVar(&s.BatchSize, "batch-size", 0, "BATCH_SIZE of the batched publisher rows; 0 leaves them out")
-	suites := fs.String("suites", "limiter,pipeline,latency,accuracy,memory", "comma-separated suites to run")
+	suites := fs.String("suites", "limiter,pipeline,latency,accuracy,memory,channels", "comma-separated suites to run")
 	fs.StringVar(&s.Out, "out", "", "file the Markdown report is written to; default standard output")
 	fs.StringVar(&s.WorkDir, "work-dir", "", "folder for binaries, logs and Redis data; default a new temporary folder")
 	if err := fs.Parse(args); err != nil {
@@ -127,6 +127,7 @@ func run(ctx context.Context, s settings, logger *slog.Logger) (string, error) {
 		{"latency", b.latency},
 		{"accuracy", b.accuracy},
 		{"memory", b.memory},
+		{"channels", b.channels},
 	}
 	for _, step := range steps {
 		if !s.Suites[step.name] {

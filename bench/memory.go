@@ -17,8 +17,8 @@ type memoryResult struct {
 }
 
 // runMemory keeps a backlog in front of one replica at RATE_LIMIT limit
-// for settle, then reads the memory figures.
-func runMemory(ctx context.Context, dir string, bin binaries, limit int, settle time.Duration) (memoryResult, error) {
+// and BATCH_SIZE batchSize for settle, then reads the memory figures.
+func runMemory(ctx context.Context, dir string, bin binaries, limit, batchSize int, settle time.Duration) (memoryResult, error) {
 	e, err := startEnv(ctx, dir, bin, 2*limit)
 	if err != nil {
 		return memoryResult{}, err
@@ -28,7 +28,8 @@ func runMemory(ctx context.Context, dir string, bin binaries, limit int, settle 
 	if err := pushBacklog(ctx, e.rdb, "m", limit*seconds); err != nil {
 		return memoryResult{}, err
 	}
-	if err := e.startPublishers(ctx, 1, map[string]string{"RATE_LIMIT": strconv.Itoa(limit)}); err != nil {
+	settings := map[string]string{"RATE_LIMIT": strconv.Itoa(limit), "BATCH_SIZE": strconv.Itoa(batchSize)}
+	if err := e.startPublishers(ctx, 1, settings); err != nil {
 		return memoryResult{}, err
 	}
 	time.Sleep(settle)

@@ -138,8 +138,8 @@ func (b *bench) latency(ctx context.Context) error {
 func (b *bench) accuracy(ctx context.Context) error {
 	r := b.r
 	r.printf("## Limit accuracy with a backlog\n\n")
-	r.printf("Each run keeps a backlog for %s. \"max in log\" is the largest count of limiter log entries in any sliding 1-second window of Redis time, \"max at emulator\" the same over the emulator's receivedAt (the emulator's own limit is set to twice RATE_LIMIT, so an excess would show as a count, not a rejection). Use is the arrival rate at the emulator over RATE_LIMIT, from the first arrival to the start of the last burst. Max columns are the maximum over %d runs, use is the median.\n\n",
-		b.s.AccuracyTime, b.s.AccuracyRuns)
+	r.printf("BATCH_SIZE %d. Each run keeps a backlog for %s. \"max in log\" is the largest count of limiter log entries in any sliding 1-second window of Redis time, \"max at emulator\" the same over the emulator's receivedAt (the emulator's own limit is set to twice RATE_LIMIT, so an excess would show as a count, not a rejection). Use is the arrival rate at the emulator over RATE_LIMIT, from the first arrival to the start of the last burst. Max columns are the maximum over %d runs, use is the median.\n\n",
+		max(b.s.BatchSize, 1), b.s.AccuracyTime, b.s.AccuracyRuns)
 	r.printf("| RATE_LIMIT | replicas | RATE_MARGIN | max in log | max at emulator | emulator maxInAnySecond | rejected | use |\n|---:|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, limit := range []int{50, 500} {
 		for _, replicas := range []int{1, 2, 4, 8} {
@@ -148,7 +148,7 @@ func (b *bench) accuracy(ctx context.Context) error {
 				var maxStat int64
 				var uses []float64
 				for run := range b.s.AccuracyRuns {
-					res, err := runAccuracy(ctx, b.dir("accuracy"), b.bin, limit, replicas, margin, b.s.AccuracyTime)
+					res, err := runAccuracy(ctx, b.dir("accuracy"), b.bin, limit, replicas, max(b.s.BatchSize, 1), margin, b.s.AccuracyTime)
 					if err != nil {
 						return fmt.Errorf("limit %d, %d replicas: %w", limit, replicas, err)
 					}
@@ -176,12 +176,12 @@ func (b *bench) memory(ctx context.Context) error {
 	r := b.r
 	settle := 4 * time.Second
 	r.printf("## Memory at steady state\n\n")
-	r.printf("One replica with a backlog, read after %s. The emulator keeps every accepted message for inspection, so its figure grows with the messages it received.\n\n", settle)
+	r.printf("One replica with BATCH_SIZE %d and a backlog, read after %s. The emulator keeps every accepted message for inspection, so its figure grows with the messages it received.\n\n", max(b.s.BatchSize, 1), settle)
 	r.printf("| RATE_LIMIT | replica RSS | emulator RSS | limiter log MEMORY USAGE | log entries |\n|---:|---:|---:|---:|---:|\n")
 	for _, limit := range []int{50, 500, 5000, 50000} {
 		var replica, emulator, logBytes, entries []float64
 		for run := range b.s.Runs {
-			res, err := runMemory(ctx, b.dir("memory"), b.bin, limit, settle)
+			res, err := runMemory(ctx, b.dir("memory"), b.bin, limit, max(b.s.BatchSize, 1), settle)
 			if err != nil {
 				return fmt.Errorf("limit %d: %w", limit, err)
 			}
@@ -194,5 +194,34 @@ func (b *bench) memory(ctx context.Context) error {
 		r.printf("| %d | %s | %s | %s | %.0f |\n", limit, size(median(replica)), size(median(emulator)), size(median(logBytes)), median(entries))
 	}
 	r.printf("\n")
+	return nil
+}
+
+func (b *bench) channels(ctx context.Context) error {
+	const (
+		channelLimit = 50
+		accountLimit = 500
+		replicas     = 3
+	)
+	batchSize := max(b.s.BatchSize, 1)
+	r := b.r
+	r.printf("## Many channels\n\n")
+	r.printf("CHANNEL_NAME=trades:{symbol} over %d symbols, CHANNEL_RATE_LIMIT %d, ACCOUNT_RATE_LIMIT %d, %d replicas, BATCH_SIZE %d, a backlog for %s. The emulator's channel limit is %d, so an excess shows as a count. Peaks are the maximum over %d runs, the rate the median.\n\n",
+		len(symbols), channelLimit, accountLimit, replicas, batchSize, b.s.AccuracyTime, 2*channelLimit, b.s.AccuracyRuns)
+	var rates []float64
+	var maxChannel, maxAccount, rejected int
+	for run := range b.s.AccuracyRuns {
+		res, err := runChannels(ctx, b.dir("channels"), b.bin, replicas, channelLimit, accountLimit, batchSize, b.s.AccuracyTime)
+		if err != nil {
+			return err
+		}
+		b.logger.Info("channels run", "run", run+1, "rate", int(res.Rate), "max_channel", res.MaxChannel, "max_account", res.MaxAccount)
+		rates = append(rates, res.Rate)
+		maxChannel = max(maxChannel, res.MaxChannel)
+		maxAccount = max(maxAccount, res.MaxAccount)
+		rejected += res.Rejected
+	}
+	r.printf("| aggregate rate | share of the account limit | max of one channel in any 1s | max of all channels in any 1s | rejected |\n|---:|---:|---:|---:|---:|\n")
+	r.printf("| %.0f/s | %.1f%% | %d | %d | %d |\n\n", median(rates), 100*median(rates)/accountLimit, maxChannel, maxAccount, rejected)
 	return nil
 }
