@@ -16,22 +16,24 @@ import (
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/ably-publishing-server/internal/worker"
 	"github.com/ably-fanout/lib/keys"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/redis/go-redis/v9"
 )
 
 // errGraceExceeded means shutdown did not finish within SHUTDOWN_GRACE.
 var errGraceExceeded = errors.New("shutdown did not finish within SHUTDOWN_GRACE")
 
-// app is the running publisher: the lease keeper, one worker and the HTTP
-// endpoints.
+// app is the running publisher: the lease keeper, one worker, the queue
+// sampler and the HTTP endpoints.
 type app struct {
-	cfg    Config
-	logger *slog.Logger
-	health *health.State
-	redis  *redis.Client
-	keeper *lease.Keeper
-	worker *worker.Worker
-	server *http.Server
+	cfg     Config
+	logger  *slog.Logger
+	health  *health.State
+	redis   *redis.Client
+	keeper  *lease.Keeper
+	worker  *worker.Worker
+	sampler *metrics.QueueSampler
+	server  *http.Server
 }
 
 // stats is the body of GET /stats.
@@ -68,8 +70,11 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 		return nil, err
 	}
 
+	reg := metrics.NewRegistry()
+	m := metrics.NewPublisher(reg)
+
 	lim, err := limiter.New(rdb, keys.RateLog(cfg.Redis.QueueKey), cfg.RateLimit, cfg.RateWindow,
-		limiter.WithMargin(cfg.RateMargin), limiter.WithRequestPrefix(cfg.ReplicaID))
+		limiter.WithMargin(cfg.RateMargin), limiter.WithRequestPrefix(cfg.ReplicaID), limiter.WithMetrics(m))
 	if err != nil {
 		return nil, err
 	}
@@ -77,10 +82,10 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 	state := &health.State{}
 	w := worker.New(worker.Config{PublishTimeout: cfg.publishTimeout(), MaxRecoveries: cfg.MaxRecoveries},
 		queue.New(rdb, cfg.Redis.QueueKey, cfg.ReplicaID), lim,
-		publish.New(ablyClient, cfg.ChannelName), state, logger)
+		publish.New(ablyClient, cfg.ChannelName), state, m, logger)
 
 	keeper, err := lease.New(lease.Config{TTL: cfg.LeaseTTL}, rdb, cfg.Redis.QueueKey, cfg.ReplicaID,
-		w.NotifyRecovered, logger)
+		w.NotifyRecovered, m, logger)
 	if err != nil {
 		return nil, err
 	}
@@ -97,14 +102,19 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 		return nil, err
 	}
 
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics.Handler(reg, logger))
+	mux.Handle("/", api.Handler())
+
 	return &app{
-		cfg:    cfg,
-		logger: logger,
-		health: state,
-		redis:  rdb,
-		keeper: keeper,
-		worker: w,
-		server: httpapi.NewServer(cfg.HTTPAddr, api.Handler()),
+		cfg:     cfg,
+		logger:  logger,
+		health:  state,
+		redis:   rdb,
+		keeper:  keeper,
+		worker:  w,
+		sampler: metrics.NewQueueSampler(rdb, cfg.Redis.QueueKey, m.Queue, metrics.DefaultSampleInterval, logger),
+		server:  httpapi.NewServer(cfg.HTTPAddr, mux),
 	}, nil
 }
 
@@ -112,9 +122,10 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 // shuts down. It returns an error when the HTTP listener fails or shutdown
 // overruns SHUTDOWN_GRACE.
 //
-// Start order: HTTP server, lease keeper, then the worker once the lease is
-// registered, so that every trade taken sits in a processing list that
-// other replicas watch.
+// Start order: HTTP server, queue sampler, lease keeper, then the worker
+// once the lease is registered, so that every trade taken sits in a
+// processing list that other replicas watch. The queue sampler stops after
+// shutdown, before the Redis client is closed.
 func (a *app) run(ctx context.Context) error {
 	defer a.redis.Close()
 
@@ -125,6 +136,8 @@ func (a *app) run(ctx context.Context) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.server.Serve(listener) }()
 	a.logger.Info("http server listening", "addr", listener.Addr().String())
+	a.sampler.Start()
+	defer a.sampler.Shutdown()
 
 	// Both run on contexts of their own, so that shutdown stops them one
 	// after the other.

@@ -90,7 +90,7 @@ func registerSettings(set *envconfig.Set, cfg *Config, hostname string) {
 		"length of the limiter's sliding window, such as 1s")
 	set.Duration(&cfg.RateMargin, "RATE_MARGIN", 50*time.Millisecond, 0, 10*time.Second,
 		"added to RATE_WINDOW when spacing admissions, such as 50ms: while the delay from admission to Ably's receipt varies by less than this, no RATE_WINDOW at Ably contains more than RATE_LIMIT messages")
-	set.String(&cfg.HTTPAddr, "HTTP_ADDR", ":8080", "listen address of /token, /config, /healthz and /readyz, host:port")
+	set.String(&cfg.HTTPAddr, "HTTP_ADDR", ":8080", "listen address of /token, /config, /healthz, /readyz, /stats and /metrics, host:port")
 	set.String(&cfg.ReplicaID, "REPLICA_ID", hostname,
 		"unique id of this replica; names its processing list (default the host name, the pod name on Kubernetes)")
 	set.Duration(&cfg.TokenTTL, "TOKEN_TTL", 15*time.Minute, time.Minute, 24*time.Hour,

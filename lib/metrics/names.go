@@ -48,8 +48,9 @@ const (
 	PublishRetries = "fanout_publish_retries_total"
 	// LimiterAdmissions counts the messages the global limiter admitted.
 	LimiterAdmissions = "fanout_limiter_admissions_total"
-	// LimiterDenials counts the limiter requests answered with "wait",
-	// so one message that waits for three windows adds three.
+	// LimiterDenials counts the limiter requests that admitted fewer
+	// messages than requested because the window was full. A message
+	// that finds the window full three times adds three.
 	LimiterDenials = "fanout_limiter_denials_total"
 	// LimiterWait is a histogram of the time from a message's first
 	// limiter request to its admission.

@@ -21,8 +21,8 @@ type Publisher struct {
 	Retries *prometheus.CounterVec
 	// LimiterAdmissions counts admitted messages (LimiterAdmissions).
 	LimiterAdmissions prometheus.Counter
-	// LimiterDenials counts limiter requests answered with "wait"
-	// (LimiterDenials).
+	// LimiterDenials counts limiter requests that admitted fewer messages
+	// than requested (LimiterDenials).
 	LimiterDenials prometheus.Counter
 	// LimiterWait observes the wait for each admission (LimiterWait).
 	LimiterWait prometheus.Histogram
@@ -68,7 +68,7 @@ func NewPublisher(reg prometheus.Registerer) *Publisher {
 		}),
 		LimiterDenials: f.NewCounter(prometheus.CounterOpts{
 			Name: LimiterDenials,
-			Help: "Limiter requests answered with a wait because the window was full.",
+			Help: "Limiter requests that admitted fewer messages than requested because the window was full.",
 		}),
 		LimiterWait: f.NewHistogram(prometheus.HistogramOpts{
 			Name: LimiterWait,

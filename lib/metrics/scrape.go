@@ -16,8 +16,8 @@ import (
 // name, as in the text exposition format, so counters keep their _total.
 type Families map[string]*dto.MetricFamily
 
-// maxScrapeBytes bounds the body Scrape reads. A service's /metrics is
-// tens of kilobytes.
+// maxScrapeBytes bounds the body Scrape reads. The publisher's /metrics
+// was about 13 KB with client_golang v1.25.0 on linux/amd64.
 const maxScrapeBytes = 16 << 20
 
 // Scrape fetches url, such as http://127.0.0.1:8090/metrics, in the text

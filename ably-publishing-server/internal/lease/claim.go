@@ -97,6 +97,7 @@ func (k *Keeper) claim(ctx context.Context, id string) {
 	}
 
 	k.claims.Add(1)
+	k.metrics.LeaseTakeovers.Inc()
 	k.claimedTrades.Add(moved)
 	attrs := []any{"replica_id", k.replicaID, "stopped_replica", id, "trades", moved}
 	if expiredMs >= 0 {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ably-fanout/lib/keys"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/redisconn"
 	"github.com/ably-fanout/lib/redistest"
 	"github.com/redis/go-redis/v9"
@@ -34,14 +35,15 @@ func newClient(tb testing.TB, srv *redistest.Server) *redis.Client {
 type testKeeper struct {
 	*Keeper
 	notified atomic.Int64
+	metrics  *metrics.Publisher
 }
 
 func newKeeper(tb testing.TB, client *redis.Client, replicaID string, ttl time.Duration) *testKeeper {
 	tb.Helper()
-	tk := &testKeeper{}
+	tk := &testKeeper{metrics: metrics.NewPublisher(nil)}
 	logger := slog.New(slog.NewTextHandler(tb.Output(), nil)).With("test_replica", replicaID)
 	k, err := New(Config{TTL: ttl}, client, queueKey, replicaID,
-		func() { tk.notified.Add(1) }, logger)
+		func() { tk.notified.Add(1) }, tk.metrics, logger)
 	if err != nil {
 		tb.Fatalf("New: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ably-fanout/lib/keys"
 	"github.com/ably-fanout/lib/logging"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -111,6 +112,7 @@ type Keeper struct {
 	// processingPrefix is the processing list key without the replica id.
 	processingPrefix string
 	onClaim          func()
+	metrics          *metrics.Publisher
 	logger           *slog.Logger
 	throttle         *logging.Throttle
 
@@ -127,9 +129,9 @@ type Keeper struct {
 // New returns a Keeper for replica replicaID of the queue queueKey.
 // onClaim is called from Run's goroutine after a take-over moved trades
 // into this replica's processing list, and after a take-over whose reply
-// was lost, which may have moved some. It returns an error when cfg is
-// invalid.
-func New(cfg Config, client redis.Cmdable, queueKey, replicaID string, onClaim func(), logger *slog.Logger) (*Keeper, error) {
+// was lost, which may have moved some. m.LeaseTakeovers counts the
+// take-overs. It returns an error when cfg is invalid.
+func New(cfg Config, client redis.Cmdable, queueKey, replicaID string, onClaim func(), m *metrics.Publisher, logger *slog.Logger) (*Keeper, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -147,6 +149,7 @@ func New(cfg Config, client redis.Cmdable, queueKey, replicaID string, onClaim f
 		processing:       keys.Processing(queueKey, replicaID),
 		processingPrefix: keys.Processing(queueKey, ""),
 		onClaim:          onClaim,
+		metrics:          m,
 		logger:           logger,
 		throttle:         logging.NewThrottle(cfg.LogInterval),
 		registered:       make(chan struct{}),

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -47,6 +48,9 @@ type Limiter struct {
 	// in the log for its own earlier call.
 	prefix  string
 	counter atomic.Uint64
+
+	// metrics counts admissions and denials when set by WithMetrics.
+	metrics *metrics.Publisher
 }
 
 // Option changes a Limiter built by New.
@@ -61,6 +65,13 @@ type Option func(*Limiter)
 // latency. Default 0.
 func WithMargin(margin time.Duration) Option {
 	return func(l *Limiter) { l.margin = margin }
+}
+
+// WithMetrics counts the admitted messages in m.LimiterAdmissions, and the
+// requests that admitted fewer than requested in m.LimiterDenials. Default:
+// no metrics.
+func WithMetrics(m *metrics.Publisher) Option {
+	return func(l *Limiter) { l.metrics = m }
 }
 
 // WithRequestPrefix sets the prefix of the request ids, normally the replica
@@ -132,7 +143,18 @@ func (l *Limiter) AdmitRequest(ctx context.Context, requestID string, n int) (ad
 	if len(reply) != 2 || reply[0] < 0 || reply[0] > int64(n) || reply[1] < 0 {
 		return 0, 0, fmt.Errorf("%w: %v", ErrUnexpectedReply, reply)
 	}
-	return int(reply[0]), time.Duration(reply[1]) * time.Microsecond, nil
+	admitted, wait = int(reply[0]), time.Duration(reply[1])*time.Microsecond
+	if l.metrics != nil {
+		// NOTE: a repeated call with the same request id returns the
+		// earlier admissions again, and they are counted again. The
+		// worker repeats a call only when the first reply was lost, so
+		// the first was never counted.
+		l.metrics.LimiterAdmissions.Add(float64(admitted))
+		if admitted < n {
+			l.metrics.LimiterDenials.Inc()
+		}
+	}
+	return admitted, wait, nil
 }
 
 // immediateRetries is how many times Wait calls the script again at once

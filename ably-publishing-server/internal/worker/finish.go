@@ -24,8 +24,9 @@ func (w *Worker) ack(ctx context.Context, payload, tradeID string) bool {
 
 // deadLetter moves a trade that cannot be published as it is to the
 // dead-letter list, with the reason and the Ably error code (0 when Ably
-// was not involved). tradeID is empty when the payload did not parse.
-func (w *Worker) deadLetter(ctx context.Context, payload, tradeID, reason string, code int) bool {
+// was not involved), and counts it under class, one of the metrics.Reason
+// constants. tradeID is empty when the payload did not parse.
+func (w *Worker) deadLetter(ctx context.Context, payload, tradeID, class, reason string, code int) bool {
 	return w.finish(ctx, "dead_letter", func(fctx context.Context) error {
 		moved, err := w.queue.DeadLetter(fctx, payload, reason, code, time.Now())
 		if err != nil {
@@ -36,6 +37,7 @@ func (w *Worker) deadLetter(ctx context.Context, payload, tradeID, reason string
 			return nil
 		}
 		total := w.deadLettered.Add(1)
+		w.metrics.DeadLetter(class)
 		if ok, suppressed := w.throttle.Allow("dead_letter"); ok {
 			w.logger.Warn("moved trade to the dead-letter list", "trade_id", tradeID, "reason", reason,
 				"ably_code", code, "bytes", len(payload), "dead_lettered_total", total, "suppressed", suppressed)

@@ -16,6 +16,7 @@ import (
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/ably-publishing-server/internal/worker"
 	"github.com/ably-fanout/lib/keys"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/redisconn"
 	"github.com/ably-fanout/lib/redistest"
 	"github.com/ably-fanout/lib/trade"
@@ -44,11 +45,12 @@ func newRedisClient(tb testing.TB, srv *redistest.Server) *redis.Client {
 // replica is one worker with its own Redis and Ably clients, as one
 // publisher process has.
 type replica struct {
-	id     string
-	worker *worker.Worker
-	health *health.State
-	done   chan struct{}
-	cancel func()
+	id      string
+	worker  *worker.Worker
+	health  *health.State
+	metrics *metrics.Publisher
+	done    chan struct{}
+	cancel  func()
 }
 
 type replicaOptions struct {
@@ -84,9 +86,11 @@ func newReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Instance
 	if opts.config == (worker.Config{}) {
 		opts.config = fastRetries
 	}
+
 	rdb := newRedisClient(tb, srv)
+	m := metrics.NewPublisher(nil)
 	lim, err := limiter.New(rdb, keys.RateLog(queueKey), opts.limit, opts.window,
-		limiter.WithMargin(50*time.Millisecond), limiter.WithRequestPrefix(id))
+		limiter.WithMargin(50*time.Millisecond), limiter.WithRequestPrefix(id), limiter.WithMetrics(m))
 	if err != nil {
 		tb.Fatalf("limiter.New: %v", err)
 	}
@@ -94,6 +98,7 @@ func newReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Instance
 	if err != nil {
 		tb.Fatalf("publish.NewClient: %v", err)
 	}
+
 	state := &health.State{}
 	logger := slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})).With("replica", id)
 	var workerLimiter worker.Limiter = lim
@@ -104,8 +109,8 @@ func newReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Instance
 	if opts.wrapQueue != nil {
 		workerQueue = opts.wrapQueue(workerQueue)
 	}
-	w := worker.New(opts.config, workerQueue, workerLimiter, publish.New(client, channelName), state, logger)
-	return &replica{id: id, worker: w, health: state}
+	w := worker.New(opts.config, workerQueue, workerLimiter, publish.New(client, channelName), state, m, logger)
+	return &replica{id: id, worker: w, health: state, metrics: m}
 }
 
 // start runs the worker until stop or the end of the test.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 )
 
@@ -24,15 +25,17 @@ func (w *Worker) publish(ctx context.Context, payload string, t trade.Trade) boo
 		switch outcome := publish.Classify(err); outcome {
 		case publish.Published:
 			w.published.Add(1)
+			w.metrics.Published.Inc()
 			w.ablyRecovered(t.ID, retries+configFailures)
 			return w.ack(ctx, payload, t.ID)
 
 		case publish.Reject:
 			reason := "rejected by Ably: " + publish.Message(err)
-			return w.deadLetter(ctx, payload, t.ID, reason, publish.Code(err))
+			return w.deadLetter(ctx, payload, t.ID, metrics.ReasonRejected, reason, publish.Code(err))
 
 		case publish.ConfigError:
 			w.health.SetAblyFailure("Ably rejected the key or the channel: " + publish.Message(err))
+			w.metrics.Retry(publish.Code(err))
 			delay = w.cfg.ConfigErrorRetry.Delay(configFailures)
 			configFailures++
 			if ok, suppressed := w.throttle.Allow("ably_config"); ok {
@@ -45,6 +48,7 @@ func (w *Worker) publish(ctx context.Context, payload string, t trade.Trade) boo
 			// publish.Retry, or publish.Canceled if ably-go canceled the
 			// attempt itself. The trade is kept either way.
 			w.publishRetries.Add(1)
+			w.metrics.Retry(publish.Code(err))
 			delay = w.cfg.PublishRetry.Delay(retries)
 			retries++
 			if ok, suppressed := w.throttle.Allow("publish_retry"); ok {
@@ -59,13 +63,17 @@ func (w *Worker) publish(ctx context.Context, payload string, t trade.Trade) boo
 	}
 }
 
-// publishOnce runs one publish attempt. The attempt is not canceled when
-// shutdown starts, only bounded by PublishTimeout, so that a trade Ably
-// accepts is also acknowledged.
+// publishOnce runs one publish attempt of one message. The attempt is not
+// canceled when shutdown starts, only bounded by PublishTimeout, so that a
+// trade Ably accepts is also acknowledged.
 func (w *Worker) publishOnce(ctx context.Context, t trade.Trade) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.PublishTimeout)
 	defer cancel()
-	return w.publisher.Publish(pctx, t)
+	started := time.Now()
+	err := w.publisher.Publish(pctx, t)
+	w.metrics.PublishDuration.Observe(time.Since(started).Seconds())
+	w.metrics.PublishBatchSize.Observe(1)
+	return err
 }
 
 // ablyRecovered clears a key or channel failure after a successful publish
@@ -88,10 +96,12 @@ func (w *Worker) ablyRecovered(tradeID string, failures int) {
 // false when ctx ended first.
 func (w *Worker) admit(ctx context.Context) bool {
 	requestID := w.limiter.NewRequestID()
+	started := time.Now()
 	for attempt := 0; ; attempt++ {
 		_, err := w.limiter.WaitRequest(ctx, requestID, 1)
 		if err == nil {
 			w.redisRecovered("limiter", attempt)
+			w.metrics.LimiterWait.Observe(time.Since(started).Seconds())
 			return true
 		}
 		if ctx.Err() != nil {

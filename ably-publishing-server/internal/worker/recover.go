@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/ably-fanout/lib/metrics"
 )
 
 // handleRecovered finishes a trade found in the processing list. It counts
@@ -25,7 +27,7 @@ func (w *Worker) handleRecovered(ctx context.Context, payload string) bool {
 	if count > int64(w.cfg.MaxRecoveries) {
 		reason := fmt.Sprintf("taken over %d times after the replica handling it stopped, more than the %d that MAX_RECOVERIES allows",
 			count, w.cfg.MaxRecoveries)
-		done = w.deadLetter(ctx, payload, tradeID, reason, 0)
+		done = w.deadLetter(ctx, payload, tradeID, metrics.ReasonRecoveryLimit, reason, 0)
 	} else {
 		done = w.handle(ctx, payload)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/ably-fanout/ably-publishing-server/internal/health"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/lib/logging"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 )
 
@@ -126,6 +127,7 @@ type Worker struct {
 	limiter   Limiter
 	publisher Publisher
 	health    *health.State
+	metrics   *metrics.Publisher
 	logger    *slog.Logger
 	throttle  *logging.Throttle
 	// recoverSignal has a value when trades were added to the processing
@@ -136,8 +138,9 @@ type Worker struct {
 }
 
 // New returns a Worker. state receives the Ably key and channel status for
-// /readyz.
-func New(cfg Config, q Queue, lim Limiter, pub Publisher, state *health.State, logger *slog.Logger) *Worker {
+// /readyz, and m counts the trades taken, published, dead-lettered,
+// retried and recovered, the limiter waits and the publish requests.
+func New(cfg Config, q Queue, lim Limiter, pub Publisher, state *health.State, m *metrics.Publisher, logger *slog.Logger) *Worker {
 	cfg = cfg.withDefaults()
 	return &Worker{
 		cfg:           cfg,
@@ -145,6 +148,7 @@ func New(cfg Config, q Queue, lim Limiter, pub Publisher, state *health.State, l
 		limiter:       lim,
 		publisher:     pub,
 		health:        state,
+		metrics:       m,
 		logger:        logger,
 		throttle:      logging.NewThrottle(cfg.LogInterval),
 		recoverSignal: make(chan struct{}, 1),
@@ -238,6 +242,7 @@ func (w *Worker) recoverPending(ctx context.Context) error {
 			return nil
 		}
 		w.recovered.Add(1)
+		w.metrics.Recovered.Inc()
 		if !w.handleRecovered(ctx, payload) {
 			return ctx.Err()
 		}
@@ -251,6 +256,9 @@ func (w *Worker) take(ctx context.Context) (string, bool, error) {
 		payload, ok, err := w.queue.Take(context.WithoutCancel(ctx), w.cfg.TakeTimeout)
 		if err == nil {
 			w.redisRecovered("take", attempt)
+			if ok {
+				w.metrics.Taken.Inc()
+			}
 			return payload, ok, nil
 		}
 		// Redis may have moved a trade and lost the reply, as when it
@@ -275,17 +283,17 @@ func (w *Worker) handle(ctx context.Context, payload string) (done bool) {
 		if r := recover(); r != nil {
 			w.logger.Error("panic while handling a trade; moving it to the dead-letter list",
 				"error", fmt.Sprint(r), "bytes", len(payload))
-			done = w.deadLetter(ctx, payload, "", fmt.Sprintf("internal error: %v", r), 0)
+			done = w.deadLetter(ctx, payload, "", metrics.ReasonInternal, fmt.Sprintf("internal error: %v", r), 0)
 		}
 	}()
 
 	if len(payload) > w.cfg.MaxPayloadBytes {
 		reason := fmt.Sprintf("payload of %d bytes is larger than the %d-byte maximum", len(payload), w.cfg.MaxPayloadBytes)
-		return w.deadLetter(ctx, payload, "", reason, 0)
+		return w.deadLetter(ctx, payload, "", metrics.ReasonTooLarge, reason, 0)
 	}
 	t, err := trade.Parse([]byte(payload))
 	if err != nil {
-		return w.deadLetter(ctx, payload, "", "invalid trade: "+err.Error(), 0)
+		return w.deadLetter(ctx, payload, "", metrics.ReasonMalformed, "invalid trade: "+err.Error(), 0)
 	}
 	return w.publish(ctx, payload, t)
 }
