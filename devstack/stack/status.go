@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/ably-fanout/lib/keys"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -62,80 +64,208 @@ type Status struct {
 	Dead int64
 	// InWindow is the number of admissions in the limiter's current window.
 	InWindow int64
+	// Produced is the trading server's fanout_trades_produced_total, or
+	// the last value read when its /metrics did not respond.
+	Produced int64
+	// PublishedBy is each publisher replica's
+	// fanout_trades_published_total, by replica id. A replica whose
+	// /metrics did not respond keeps the last value read.
+	PublishedBy map[string]int64
+	// Published is the sum of PublishedBy.
+	Published int64
+	// Retries is fanout_publish_retries_total summed over the replicas.
+	Retries int64
+	// DeadLettered is fanout_trades_dead_lettered_total summed over the
+	// replicas.
+	DeadLettered int64
+	// Unreachable lists the processes whose /metrics failed in this
+	// sample.
+	Unreachable []string
 	// Channel holds the emulator's counters; zero with real Ably.
 	Channel ChannelStats
 }
 
-// Sampler takes Status samples and turns two of them into a status line.
-type Sampler struct {
-	rdb         *redis.Client
-	queueKey    string
-	channel     string
-	emulatorURL string
-	rateLimit   int
-	window      time.Duration
+// Target is a process whose /metrics a Sampler reads.
+type Target struct {
+	// Name is the replica id, or trading-server.
+	Name string
+	// URL is the base URL of its HTTP server, without /metrics.
+	URL string
 }
 
-// NewSampler returns a Sampler for the stack.
-func (s *Stack) NewSampler() (*Sampler, error) {
-	opts, err := redis.ParseURL(s.Redis.URL)
-	if err != nil {
-		return nil, err
+// SamplerConfig locates what a Sampler reads.
+type SamplerConfig struct {
+	// RedisURL is the Redis server of the queue. Required.
+	RedisURL string
+	// QueueKey is the queue's key; the other keys derive from it. Required.
+	QueueKey string
+	// Channel is the Ably channel whose emulator counters are read.
+	Channel string
+	// EmulatorURL is the emulator's base URL, or empty with real Ably.
+	EmulatorURL string
+	// RateLimit is the publishers' RATE_LIMIT per second. Required.
+	RateLimit int
+	// Trading is the trading server, or a zero Target when none runs.
+	Trading Target
+	// Publishers are the publisher replicas.
+	Publishers []Target
+}
+
+// Sampler takes Status samples and turns two of them into a status line.
+// Use it from one goroutine.
+type Sampler struct {
+	cfg    SamplerConfig
+	rdb    *redis.Client
+	http   *http.Client
+	window time.Duration
+
+	// last holds the counters of the previous sample, so that a process
+	// that stops responding keeps its last value in the totals.
+	last struct {
+		produced     int64
+		published    map[string]int64
+		retries      map[string]int64
+		deadLettered map[string]int64
 	}
-	return &Sampler{
-		rdb:         redis.NewClient(opts),
-		queueKey:    s.opts.QueueKey,
-		channel:     s.opts.Channel,
-		emulatorURL: s.EmulatorURL,
-		rateLimit:   s.opts.RateLimit,
-		window:      time.Second,
-	}, nil
+}
+
+// NewSampler returns a Sampler for the stack and the replicas it runs now.
+func (s *Stack) NewSampler() (*Sampler, error) {
+	cfg := SamplerConfig{
+		RedisURL:    s.Redis.URL,
+		QueueKey:    s.opts.QueueKey,
+		Channel:     s.opts.Channel,
+		EmulatorURL: s.EmulatorURL,
+		RateLimit:   s.opts.RateLimit,
+	}
+	if s.TradingURL != "" {
+		cfg.Trading = Target{Name: "trading-server", URL: s.TradingURL}
+	}
+	for _, p := range s.Publishers {
+		cfg.Publishers = append(cfg.Publishers, Target{Name: p.ID, URL: p.URL})
+	}
+	return NewSampler(cfg)
+}
+
+// NewSampler returns a Sampler for cfg.
+func NewSampler(cfg SamplerConfig) (*Sampler, error) {
+	if cfg.RateLimit < 1 {
+		return nil, fmt.Errorf("invalid sampler RateLimit %d: expected at least 1", cfg.RateLimit)
+	}
+	opts, err := redis.ParseURL(cfg.RedisURL)
+	if err != nil {
+		return nil, fmt.Errorf("invalid sampler RedisURL: %w", err)
+	}
+	sm := &Sampler{
+		cfg:    cfg,
+		rdb:    redis.NewClient(opts),
+		http:   &http.Client{Timeout: 2 * time.Second},
+		window: time.Second,
+	}
+	sm.last.published = map[string]int64{}
+	sm.last.retries = map[string]int64{}
+	sm.last.deadLettered = map[string]int64{}
+	return sm, nil
 }
 
 // Close releases the Sampler's Redis connection.
 func (sm *Sampler) Close() error { return sm.rdb.Close() }
 
-// Sample reads the queue, the dead-letter list, the limiter's log and the
-// emulator's counters.
+// RateLimit returns the publishers' limit per second.
+func (sm *Sampler) RateLimit() int { return sm.cfg.RateLimit }
+
+// Sample reads the queue, the dead-letter list, the limiter's log, the
+// /metrics of every process and the emulator's counters. It returns an
+// error when Redis or the emulator fails. A process whose /metrics fails
+// is named in Status.Unreachable instead, and its counters keep the
+// values of the previous sample.
 func (sm *Sampler) Sample(ctx context.Context) (Status, error) {
 	st := Status{At: time.Now()}
-	now, err := sm.rdb.Time(ctx).Result()
-	if err != nil {
+	if err := sm.sampleRedis(ctx, &st); err != nil {
 		return st, err
 	}
-	pipe := sm.rdb.Pipeline()
-	queued := pipe.LLen(ctx, keys.Queue(sm.queueKey))
-	dead := pipe.LLen(ctx, keys.Dead(sm.queueKey))
-	from := strconv.FormatInt(now.Add(-sm.window).UnixMicro(), 10)
-	inWindow := pipe.ZCount(ctx, keys.RateLog(sm.queueKey), "("+from, "+inf")
-	if _, err := pipe.Exec(ctx); err != nil {
-		return st, err
-	}
-	st.Queued, st.Dead, st.InWindow = queued.Val(), dead.Val(), inWindow.Val()
-	if sm.emulatorURL != "" {
-		stats, err := EmulatorStats(ctx, sm.emulatorURL)
+	sm.sampleMetrics(ctx, &st)
+	if sm.cfg.EmulatorURL != "" {
+		stats, err := EmulatorStats(ctx, sm.cfg.EmulatorURL)
 		if err != nil {
 			return st, err
 		}
-		st.Channel = stats[sm.channel]
+		st.Channel = stats[sm.cfg.Channel]
 	}
 	return st, nil
 }
 
-// Line formats the change from prev to cur as one status line.
-func (sm *Sampler) Line(prev, cur Status) string {
+func (sm *Sampler) sampleRedis(ctx context.Context, st *Status) error {
+	now, err := sm.rdb.Time(ctx).Result()
+	if err != nil {
+		return fmt.Errorf("read redis time: %w", err)
+	}
+	pipe := sm.rdb.Pipeline()
+	queued := pipe.LLen(ctx, keys.Queue(sm.cfg.QueueKey))
+	dead := pipe.LLen(ctx, keys.Dead(sm.cfg.QueueKey))
+	from := strconv.FormatInt(now.Add(-sm.window).UnixMicro(), 10)
+	inWindow := pipe.ZCount(ctx, keys.RateLog(sm.cfg.QueueKey), "("+from, "+inf")
+	if _, err := pipe.Exec(ctx); err != nil {
+		return fmt.Errorf("read queue lengths: %w", err)
+	}
+	st.Queued, st.Dead, st.InWindow = queued.Val(), dead.Val(), inWindow.Val()
+	return nil
+}
+
+// sampleMetrics scrapes every process and fills the counters of st.
+func (sm *Sampler) sampleMetrics(ctx context.Context, st *Status) {
+	if sm.cfg.Trading.URL != "" {
+		families, err := sm.scrape(ctx, sm.cfg.Trading)
+		if err == nil {
+			sm.last.produced = int64(families.Value(metrics.TradesProduced))
+		} else {
+			st.Unreachable = append(st.Unreachable, sm.cfg.Trading.Name)
+		}
+	}
+	for _, p := range sm.cfg.Publishers {
+		families, err := sm.scrape(ctx, p)
+		if err != nil {
+			st.Unreachable = append(st.Unreachable, p.Name)
+			continue
+		}
+		sm.last.published[p.Name] = int64(families.Value(metrics.TradesPublished))
+		sm.last.retries[p.Name] = int64(families.Value(metrics.PublishRetries))
+		sm.last.deadLettered[p.Name] = int64(families.Value(metrics.TradesDeadLettered))
+	}
+	st.Produced = sm.last.produced
+	st.PublishedBy = maps.Clone(sm.last.published)
+	st.Published = sum(sm.last.published)
+	st.Retries = sum(sm.last.retries)
+	st.DeadLettered = sum(sm.last.deadLettered)
+}
+
+func (sm *Sampler) scrape(ctx context.Context, t Target) (metrics.Families, error) {
+	return metrics.Scrape(ctx, sm.http, t.URL+"/metrics")
+}
+
+func sum(values map[string]int64) int64 {
+	var n int64
+	for _, v := range values {
+		n += v
+	}
+	return n
+}
+
+// PerSecond returns the published trades per second from prev to cur.
+func PerSecond(prev, cur Status) float64 {
 	secs := cur.At.Sub(prev.At).Seconds()
-	perSecond := 0.0
-	if secs > 0 {
-		perSecond = float64(cur.Channel.Accepted-prev.Channel.Accepted) / secs
+	if secs <= 0 {
+		return 0
 	}
-	use := 100 * float64(cur.InWindow) / float64(sm.rateLimit)
-	line := fmt.Sprintf("queue %6d | limit use %3.0f%% (%d/%d per s) | dead letters %d",
-		cur.Queued, use, cur.InWindow, sm.rateLimit, cur.Dead)
-	if sm.emulatorURL != "" {
-		line += fmt.Sprintf(" | published %5.1f/s, %d in all | max in 1 s %d | rejected %d | duplicates dropped %d",
-			perSecond, cur.Channel.Accepted, cur.Channel.MaxInAnySecond,
-			cur.Channel.RejectedTotal(), cur.Channel.Duplicates)
-	}
-	return line
+	return float64(cur.Published-prev.Published) / secs
+}
+
+// Line formats the change from prev to cur as one status line: the queue
+// length, published trades per second, the use of the rate limit, retries
+// and dead letters so far. It fits 80 columns while every count is below
+// a million.
+func (sm *Sampler) Line(prev, cur Status) string {
+	use := 100 * float64(cur.InWindow) / float64(sm.cfg.RateLimit)
+	return fmt.Sprintf("%s queue %6d | %5.1f/s | limit %3.0f%% | retries %d | dead %d",
+		cur.At.Format("15:04:05"), cur.Queued, PerSecond(prev, cur), use, cur.Retries, cur.Dead)
 }

@@ -1,8 +1,8 @@
 // Command devstack runs the whole pipeline on this machine for make run:
 // Redis, the Ably emulator (or real Ably when ABLY_KEY is set), the trading
 // server, publisher replicas and a web server for the browser client. It
-// prints the client's address and a status line every second, and stops
-// everything it started on Ctrl-C.
+// prints the client's address and a status line every second, and on
+// Ctrl-C stops everything it started and prints a summary of the run.
 package main
 
 import (
@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
-	"time"
 
 	"github.com/ably-fanout/devstack/stack"
 	"github.com/ably-fanout/lib/envconfig"
@@ -101,10 +100,28 @@ func runStack(ctx context.Context, c config) error {
 		return err
 	}
 	printBanner(s, runDir)
-	watchErr := watch(ctx, s)
-	fmt.Println("\nstopping...")
+	return watchAndStop(ctx, s)
+}
+
+// watchAndStop shows the status every second until ctx ends, then stops
+// the stack and prints the summary of the run.
+func watchAndStop(ctx context.Context, s *stack.Stack) error {
+	sampler, err := s.NewSampler()
+	if err != nil {
+		return errors.Join(err, s.Stop())
+	}
+	defer sampler.Close()
+
+	record := watch(ctx, s, sampler, newStatusWriter(os.Stdout))
+	fmt.Println("stopping...")
 	stopErr := s.Stop()
-	return errors.Join(watchErr, stopErr)
+
+	writeSummary(os.Stdout, summaryInput{
+		record:    record,
+		rateLimit: s.Options().RateLimit,
+		emulator:  s.EmulatorURL != "",
+	})
+	return stopErr
 }
 
 func printBanner(s *stack.Stack, runDir string) {
@@ -112,58 +129,18 @@ func printBanner(s *stack.Stack, runDir string) {
 	if s.EmulatorURL == "" {
 		ably = "real Ably (ABLY_KEY is set)"
 	}
-	fmt.Printf("\nRedis: %s (%s)\nAbly: %s\nPublishers: %d, limit %d messages/s\nLogs: %s\n\n",
+	fmt.Printf("\nRedis: %s (%s)\nAbly: %s\nPublishers: %d, limit %d messages/s\nLogs: %s\n",
 		s.Redis.URL, s.Redis.Kind, ably, len(s.Publishers), s.Options().RateLimit, runDir)
-	fmt.Printf("Open the client: %s\n\nPress Ctrl-C to stop.\n\n", s.ClientURL())
-}
-
-// watch prints a status line every second until ctx ends, and a summary.
-func watch(ctx context.Context, s *stack.Stack) error {
-	sampler, err := s.NewSampler()
-	if err != nil {
-		return err
+	label := "Metrics:"
+	if s.TradingURL != "" {
+		fmt.Printf("%-9s %s/metrics (trading-server)\n", label, s.TradingURL)
+		label = ""
 	}
-	defer sampler.Close()
-	ticker := time.NewTicker(time.Second)
-	defer ticker.Stop()
-	prev, _ := sampler.Sample(ctx)
-	first := prev
-	for {
-		select {
-		case <-ctx.Done():
-			printSummary(first, prev, s)
-			return nil
-		case <-ticker.C:
-		}
-		cur, err := sampler.Sample(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				fmt.Println("status unavailable:", err)
-			}
-			continue
-		}
-		fmt.Println(time.Now().Format("15:04:05"), sampler.Line(prev, cur))
-		reportExits(s)
-		prev = cur
-	}
-}
-
-func reportExits(s *stack.Stack) {
 	for _, p := range s.Publishers {
-		if !p.Running() {
-			fmt.Printf("warning: %s exited (%v); see its log\n", p.Name, p.ExitErr())
-		}
+		fmt.Printf("%-9s %s/metrics (%s)\n", label, p.URL, p.ID)
+		label = ""
 	}
-}
-
-func printSummary(first, last stack.Status, s *stack.Stack) {
-	fmt.Printf("\nsummary: %d published in %s, %d still queued, %d dead letters",
-		last.Channel.Accepted-first.Channel.Accepted, last.At.Sub(first.At).Round(time.Second),
-		last.Queued, last.Dead)
-	if s.EmulatorURL != "" {
-		fmt.Printf(", max %d in any second (limit %d), %d rejected, %d duplicates dropped",
-			last.Channel.MaxInAnySecond, s.Options().RateLimit,
-			last.Channel.RejectedTotal(), last.Channel.Duplicates)
-	}
-	fmt.Println()
+	fmt.Printf("\nOpen the client: %s\n\nPress Ctrl-C to stop.\n\n", s.ClientURL())
+	fmt.Println("Every second: queue length | published per second | use of the rate limit")
+	fmt.Println("in the last second | publish retries | entries in the dead-letter list")
 }
