@@ -16,7 +16,7 @@ all: build
 ## run: start the whole pipeline locally and print the client's address
 run:
 	@[ -f node_modules/ably/build/ably.min.js ] || ! command -v npm >/dev/null || npm install --no-audit --no-fund --silent || true
-	cd devstack && $(GO) run ./cmd/devstack
+	$(GO) run ./devstack/cmd/devstack
 
 ## test: install what the tests need, then run every test
 test: deps vet

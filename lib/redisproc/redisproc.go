@@ -131,7 +131,9 @@ func (s *Server) start() error {
 		"--logfile", logPath,
 		"--daemonize", "no",
 	)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
+	// Its own process group keeps a Ctrl-C in the terminal from reaching
+	// it, so that the stack can stop the services before Redis.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return err
 	}
