@@ -3,6 +3,7 @@ package publish
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/ably/ably-go/ably"
 )
@@ -17,9 +18,10 @@ const (
 	// server error (5xx), a timeout or a network error. Publish the same
 	// message again after a delay.
 	Retry
-	// Reject means Ably rejected the message itself (400 with a 400xx code,
-	// such as 40009 too large or 40013 invalid data). Retrying cannot fix
-	// it, so it goes to the dead-letter list.
+	// Reject means Ably rejected the message itself (400, or 413 for a
+	// message too large, with a 400xx code such as 40009 too large or 40013
+	// invalid data). Retrying cannot fix it, so it goes to the dead-letter
+	// list.
 	Reject
 	// ConfigError means Ably rejected the key or the channel rather than the
 	// message: 401, 403, 404 (Ably's response to an unknown app or key),
@@ -88,7 +90,7 @@ func Classify(err error) Outcome {
 		code/100 == 401 || code/100 == 403 || code/100 == 404 ||
 		code == codeInvalidCredential || code == codeInvalidChannelName:
 		return ConfigError
-	case status == 400 && code/100 == 400:
+	case (status == 400 || status == http.StatusRequestEntityTooLarge) && code/100 == 400:
 		return Reject
 	}
 	return Retry

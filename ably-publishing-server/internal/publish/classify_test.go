@@ -32,6 +32,7 @@ func TestClassify_Outcomes(t *testing.T) {
 		{name: "unknown key", err: &ably.ErrorInfo{StatusCode: 404, Code: 40400}, want: publish.ConfigError},
 		{name: "method not allowed", err: &ably.ErrorInfo{StatusCode: 405, Code: 40500}, want: publish.Retry},
 		{name: "message too large", err: &ably.ErrorInfo{StatusCode: 400, Code: 40009}, want: publish.Reject},
+		{name: "message too large with status 413", err: &ably.ErrorInfo{StatusCode: 413, Code: 40009}, want: publish.Reject},
 		{name: "invalid message data", err: &ably.ErrorInfo{StatusCode: 400, Code: 40013}, want: publish.Reject},
 		{name: "invalid message id", err: &ably.ErrorInfo{StatusCode: 400, Code: 40031}, want: publish.Reject},
 		{name: "invalid credentials", err: &ably.ErrorInfo{StatusCode: 401, Code: 40101}, want: publish.ConfigError},
