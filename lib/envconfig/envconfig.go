@@ -25,7 +25,9 @@ type Set struct {
 	program string
 	summary string
 	flags   *flag.FlagSet
-	vars    []*variable
+	// fromDotEnv names the variables that ParseProcess read from .env.
+	fromDotEnv map[string]bool
+	vars       []*variable
 }
 
 type variable struct {
@@ -93,7 +95,11 @@ func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool), out io
 			continue
 		}
 		if err := v.value.Set(raw); err != nil {
-			return fmt.Errorf("invalid %s=%q: %w", v.env, shorten(raw, v.secret), err)
+			source := ""
+			if s.fromDotEnv[v.env] {
+				source = " (read from .env)"
+			}
+			return fmt.Errorf("invalid %s=%q%s: %w", v.env, shorten(raw, v.secret), source, err)
 		}
 	}
 	return nil
@@ -102,10 +108,16 @@ func (s *Set) Parse(args []string, lookupEnv func(string) (string, bool), out io
 // ParseProcess parses os.Args and the process environment after loading
 // the .env file in the working directory, if there is one.
 func (s *Set) ParseProcess() error {
-	if err := LoadDotEnv(".env"); err != nil {
+	return s.parseWithDotEnv(".env", os.Args[1:], os.Stderr)
+}
+
+func (s *Set) parseWithDotEnv(path string, args []string, out io.Writer) error {
+	loaded, err := loadDotEnv(path)
+	if err != nil {
 		return err
 	}
-	return s.Parse(os.Args[1:], os.LookupEnv, os.Stderr)
+	s.fromDotEnv = loaded
+	return s.Parse(args, os.LookupEnv, out)
 }
 
 // PrintUsage writes the list of settings with their flags, units and defaults.
