@@ -140,3 +140,24 @@ func describeJSONError(err error) string {
 	}
 	return msg
 }
+
+// PeekID returns the id field of data when data is a JSON object with a
+// string id, valid or not as a trade, and "" otherwise. Logs use it to name
+// a payload that failed Parse.
+func PeekID(data []byte) string {
+	const maxPeek = 64 << 10
+	if len(data) > maxPeek {
+		return ""
+	}
+	var probe struct {
+		ID any `json:"id"`
+	}
+	if json.Unmarshal(data, &probe) != nil {
+		return ""
+	}
+	id, _ := probe.ID.(string)
+	if len(id) > MaxIDLength {
+		id = id[:MaxIDLength]
+	}
+	return id
+}

@@ -168,3 +168,21 @@ func TestFormatTime_UTCMilliseconds(t *testing.T) {
 		})
 	}
 }
+
+func TestPeekID_NamesInvalidTrades(t *testing.T) {
+	tests := []struct {
+		name, payload, want string
+	}{
+		{"invalid price", `{"id":"t-2","price":"abc"}`, "t-2"},
+		{"not json", "not json", ""},
+		{"number id", `{"id":7}`, ""},
+		{"empty", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := PeekID([]byte(tt.payload)); got != tt.want {
+				t.Errorf("PeekID(%q) = %q, want %q", tt.payload, got, tt.want)
+			}
+		})
+	}
+}
