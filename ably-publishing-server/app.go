@@ -34,6 +34,9 @@ type app struct {
 	worker  *worker.Worker
 	sampler *metrics.QueueSampler
 	server  *http.Server
+	// requestToken requests a token from Ably with the key, for
+	// checkAblyKey.
+	requestToken func(ctx context.Context) error
 }
 
 // stats is the body of GET /stats.
@@ -115,6 +118,10 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 		worker:  w,
 		sampler: metrics.NewQueueSampler(rdb, cfg.Redis.QueueKey, m.Queue, metrics.DefaultSampleInterval, logger),
 		server:  httpapi.NewServer(cfg.HTTPAddr, mux),
+		requestToken: func(ctx context.Context) error {
+			_, err := ablyClient.Auth.RequestToken(ctx, nil)
+			return err
+		},
 	}, nil
 }
 
@@ -122,10 +129,11 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 // shuts down. It returns an error when the HTTP listener fails or shutdown
 // overruns SHUTDOWN_GRACE.
 //
-// Start order: HTTP server, queue sampler, lease keeper, then the worker
-// once the lease is registered, so that every trade taken sits in a
-// processing list that other replicas watch. The queue sampler stops after
-// shutdown, before the Redis client is closed.
+// Start order: HTTP server, queue sampler, Ably key check, lease keeper,
+// then the worker once the lease is registered, so that every trade taken
+// sits in a processing list that other replicas watch. The key check ends
+// with ctx, and the queue sampler stops after shutdown, before the Redis
+// client is closed.
 func (a *app) run(ctx context.Context) error {
 	defer a.redis.Close()
 
@@ -138,6 +146,12 @@ func (a *app) run(ctx context.Context) error {
 	a.logger.Info("http server listening", "addr", listener.Addr().String())
 	a.sampler.Start()
 	defer a.sampler.Shutdown()
+	keyCheckDone := make(chan struct{})
+	go func() {
+		defer close(keyCheckDone)
+		a.checkAblyKey(ctx, keyCheckRetry)
+	}()
+	defer func() { <-keyCheckDone }()
 
 	// Both run on contexts of their own, so that shutdown stops them one
 	// after the other.

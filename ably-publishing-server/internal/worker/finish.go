@@ -13,7 +13,7 @@ import (
 // with the same message id, so Ably drops the repeat if it comes within
 // the idempotency window.
 func (w *Worker) ack(ctx context.Context, payload, tradeID string) bool {
-	return w.finish(ctx, "ack", func(fctx context.Context) error {
+	return w.finish(ctx, "ack", tradeID, func(fctx context.Context) error {
 		removed, err := w.queue.Ack(fctx, payload)
 		if err == nil && !removed {
 			w.logger.Warn("published trade was no longer in the processing list", "trade_id", tradeID)
@@ -27,7 +27,7 @@ func (w *Worker) ack(ctx context.Context, payload, tradeID string) bool {
 // was not involved), and counts it under class, one of the metrics.Reason
 // constants. tradeID is empty when the payload did not parse.
 func (w *Worker) deadLetter(ctx context.Context, payload, tradeID, class, reason string, code int) bool {
-	return w.finish(ctx, "dead_letter", func(fctx context.Context) error {
+	return w.finish(ctx, "dead_letter", tradeID, func(fctx context.Context) error {
 		moved, err := w.queue.DeadLetter(fctx, payload, reason, code, time.Now())
 		if err != nil {
 			return err
@@ -49,7 +49,7 @@ func (w *Worker) deadLetter(ctx context.Context, payload, tradeID, class, reason
 // finish runs a final Redis write for a trade. Each attempt gets its own
 // timeout and is not canceled when shutdown starts. A failed attempt is
 // retried with a backoff until one succeeds or ctx ends.
-func (w *Worker) finish(ctx context.Context, op string, write func(context.Context) error) bool {
+func (w *Worker) finish(ctx context.Context, op, tradeID string, write func(context.Context) error) bool {
 	for attempt := 0; ; attempt++ {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.PublishTimeout)
 		err := write(fctx)
@@ -60,20 +60,22 @@ func (w *Worker) finish(ctx context.Context, op string, write func(context.Conte
 		}
 		if ctx.Err() != nil {
 			w.logger.Warn("shutdown before the trade left the processing list; it is handled again at the next start",
-				"operation", op, "error", err)
+				"operation", op, "trade_id", tradeID, "error", err)
 			return false
 		}
-		w.redisFailed(ctx, op, err, attempt)
+		w.redisFailed(ctx, op, err, attempt, "trade_id", tradeID)
 	}
 }
 
-// redisFailed logs a failed Redis call, rate-limited per operation, and
-// sleeps the backoff delay for attempt, or until ctx ends.
-func (w *Worker) redisFailed(ctx context.Context, op string, err error, attempt int) {
+// redisFailed logs a failed Redis call with ids, key-value pairs such as
+// "trade_id", id, rate-limited per operation. Then it sleeps the backoff
+// delay for attempt, or until ctx ends.
+func (w *Worker) redisFailed(ctx context.Context, op string, err error, attempt int, ids ...any) {
 	delay := w.cfg.RedisRetry.Delay(attempt)
 	if ok, suppressed := w.throttle.Allow("redis_" + op); ok {
-		w.logger.Error("redis call failed; retrying", "operation", op, "error", err,
-			"attempt", attempt+1, "retry_in", delay, "suppressed", suppressed)
+		attrs := append([]any{"operation", op, "error", err,
+			"attempt", attempt + 1, "retry_in", delay, "suppressed", suppressed}, ids...)
+		w.logger.Error("redis call failed; retrying", attrs...)
 	}
 	_ = backoff.Sleep(ctx, delay)
 }

@@ -17,7 +17,7 @@ import (
 func (w *Worker) publish(ctx context.Context, payload string, t trade.Trade) bool {
 	retries, configFailures := 0, 0
 	for {
-		if !w.admit(ctx) {
+		if !w.admit(ctx, t.ID) {
 			return false
 		}
 		err := w.publishOnce(ctx, t)
@@ -94,7 +94,7 @@ func (w *Worker) ablyRecovered(tradeID string, failures int) {
 // Every retry passes the same request id, so that a call whose reply was
 // lost after the limiter admitted it takes no second slot. It returns
 // false when ctx ended first.
-func (w *Worker) admit(ctx context.Context) bool {
+func (w *Worker) admit(ctx context.Context, tradeID string) bool {
 	requestID := w.limiter.NewRequestID()
 	started := time.Now()
 	for attempt := 0; ; attempt++ {
@@ -107,6 +107,6 @@ func (w *Worker) admit(ctx context.Context) bool {
 		if ctx.Err() != nil {
 			return false
 		}
-		w.redisFailed(ctx, "limiter", err, attempt)
+		w.redisFailed(ctx, "limiter", err, attempt, "trade_id", tradeID)
 	}
 }
