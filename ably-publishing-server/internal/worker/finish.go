@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/trade"
 )
 
 // ack removes a published trade from the processing list, retrying Redis
@@ -38,7 +39,12 @@ func (w *Worker) deadLetter(ctx context.Context, payload, tradeID, class, reason
 		}
 		total := w.deadLettered.Add(1)
 		w.metrics.DeadLetter(class)
-		if ok, suppressed := w.throttle.Allow("dead_letter"); ok {
+		if tradeID == "" {
+			tradeID = trade.PeekID([]byte(payload))
+		}
+		// One line per reason class and interval, so a flood of one kind
+		// of bad input does not hide the other kinds.
+		if ok, suppressed := w.throttle.Allow("dead_letter:" + class); ok {
 			w.logger.Warn("moved trade to the dead-letter list", "trade_id", tradeID, "reason", reason,
 				"ably_code", code, "bytes", len(payload), "dead_lettered_total", total, "suppressed", suppressed)
 		}
