@@ -14,6 +14,7 @@ import (
 	"github.com/ably-fanout/ably-publishing-server/internal/limiter"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
+	"github.com/ably-fanout/ably-publishing-server/internal/route"
 	"github.com/ably-fanout/ably-publishing-server/internal/worker"
 	"github.com/ably-fanout/lib/keys"
 	"github.com/ably-fanout/lib/metrics"
@@ -82,10 +83,19 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 		return nil, err
 	}
 
+	q := queue.New(rdb, cfg.Redis.QueueKey, cfg.ReplicaID)
+	batching, err := newBatching(cfg, rdb, q, ablyClient, logger)
+	if err != nil {
+		return nil, err
+	}
+	router, err := route.New(cfg.ChannelName)
+	if err != nil {
+		return nil, err
+	}
+
 	state := &health.State{}
-	w := worker.New(worker.Config{PublishTimeout: cfg.publishTimeout(), MaxRecoveries: cfg.MaxRecoveries},
-		queue.New(rdb, cfg.Redis.QueueKey, cfg.ReplicaID), lim,
-		publish.New(ablyClient, cfg.ChannelName), state, m, logger)
+	w := worker.New(worker.Config{PublishTimeout: cfg.publishTimeout(), MaxRecoveries: cfg.MaxRecoveries, Batching: batching},
+		q, lim, publish.New(ablyClient, cfg.ChannelName), state, m, logger)
 
 	keeper, err := lease.New(lease.Config{TTL: cfg.LeaseTTL}, rdb, cfg.Redis.QueueKey, cfg.ReplicaID,
 		w.NotifyRecovered, m, logger)
@@ -94,7 +104,9 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 	}
 
 	api, err := httpapi.New(httpapi.Config{
-		Channel:            cfg.ChannelName,
+		Channel:            router.Pattern(),
+		Routed:             router.Routed(),
+		Channels:           router.Channels(cfg.Fanout.Symbols),
 		TokenTTL:           cfg.TokenTTL,
 		ClientAblyEndpoint: cfg.ClientAblyEndpoint,
 		Stats: func() any {

@@ -68,6 +68,9 @@ type Config struct {
 	// replica handling it stopped before it goes to the dead-letter list.
 	// Default 5.
 	MaxRecoveries int
+	// Fanout holds batching and routing to many channels (BATCH_SIZE,
+	// CHANNEL_RATE_LIMIT, ACCOUNT_RATE_LIMIT, SYMBOLS).
+	Fanout fanoutConfig
 }
 
 var (
@@ -103,6 +106,7 @@ func registerSettings(set *envconfig.Set, cfg *Config, hostname string) {
 		"lifetime of a replica's lease in Redis, renewed every third of it; the trades of a replica that stops renewing are published by another replica about 4/3 of it later")
 	set.Int(&cfg.MaxRecoveries, "MAX_RECOVERIES", 5, 1, 1000,
 		"number of times a trade may be taken over after the replica handling it stopped; the next time it goes to the dead-letter list")
+	registerFanoutSettings(set, &cfg.Fanout)
 	logging.Register(set, &cfg.Log)
 }
 
@@ -132,6 +136,9 @@ func (c Config) Validate() error {
 			errInvalidConfig, c.ReplicaID)
 	}
 	if err := validateChannel(c.ChannelName); err != nil {
+		return err
+	}
+	if err := validateFanout(c); err != nil {
 		return err
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {

@@ -1,5 +1,9 @@
 // Package keys names every Redis key the system uses. All keys derive from
 // the queue key, so several pipelines can share one Redis server.
+//
+// On Redis Cluster every key that one script touches must be in one hash
+// slot. All keys start with the queue key, so a queue key with a hash tag,
+// such as "{trades}", puts every key of a pipeline in the slot of "trades".
 package keys
 
 // Queue is the list the trading server pushes trades onto.
@@ -7,6 +11,16 @@ func Queue(queueKey string) string { return queueKey }
 
 // RateLog is the sorted set of the global limiter's sliding-window log.
 func RateLog(queueKey string) string { return queueKey + ":log" }
+
+// ChannelRateLog is the sorted set of the sliding-window log of one Ably
+// channel, used when trades are routed to many channels. RateLog is then
+// the account-wide log over all channels.
+func ChannelRateLog(queueKey, channel string) string { return queueKey + ":log:" + channel }
+
+// BatchPlans is the hash of batches published and not yet acknowledged:
+// field = SHA-1 of the batch's first payload, value = how many trades the
+// batch has.
+func BatchPlans(queueKey string) string { return queueKey + ":batches" }
 
 // Dead is the dead-letter list of trades that cannot be published as they are.
 func Dead(queueKey string) string { return queueKey + ":dead" }

@@ -25,8 +25,16 @@ var (
 
 // Config configures the endpoints.
 type Config struct {
-	// Channel is the Ably channel the browser may subscribe to. Required.
+	// Channel is the Ably channel the browser may subscribe to, or with
+	// Routed the capability pattern that matches every channel, such as
+	// "trades:*". Required.
 	Channel string
+	// Routed means the trades go to many channels. /config then returns an
+	// empty channel, Channel as channelPattern and Channels as channels.
+	// Default false.
+	Routed bool
+	// Channels are the channels /config lists when Routed. Default none.
+	Channels []string
 	// TokenTTL is the lifetime of the tokens issued through /token. Default
 	// 15m.
 	TokenTTL time.Duration
@@ -143,10 +151,23 @@ func (a *API) token(w http.ResponseWriter, r *http.Request) {
 type clientConfig struct {
 	Channel      string `json:"channel"`
 	AblyEndpoint string `json:"ablyEndpoint"`
+	// ChannelPattern and Channels are set only when the trades go to many
+	// channels: the browser subscribes to each of Channels.
+	ChannelPattern string   `json:"channelPattern,omitempty"`
+	Channels       []string `json:"channels,omitempty"`
 }
 
 func (a *API) config(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, clientConfig{Channel: a.cfg.Channel, AblyEndpoint: a.cfg.ClientAblyEndpoint})
+	out := clientConfig{Channel: a.cfg.Channel, AblyEndpoint: a.cfg.ClientAblyEndpoint}
+	if a.cfg.Routed {
+		out.Channel = ""
+		out.ChannelPattern = a.cfg.Channel
+		out.Channels = a.cfg.Channels
+		if out.Channels == nil {
+			out.Channels = []string{}
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 type probeStatus struct {

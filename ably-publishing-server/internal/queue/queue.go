@@ -27,6 +27,7 @@ type Queue struct {
 	processing string
 	dead       string
 	recoveries string
+	plans      string
 	replicaID  string
 }
 
@@ -38,6 +39,7 @@ func New(client redis.Cmdable, queueKey, replicaID string) *Queue {
 		processing: keys.Processing(queueKey, replicaID),
 		dead:       keys.Dead(queueKey),
 		recoveries: keys.Recoveries(queueKey),
+		plans:      keys.BatchPlans(queueKey),
 		replicaID:  replicaID,
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/health"
+	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/lib/logging"
 	"github.com/ably-fanout/lib/metrics"
@@ -75,6 +76,9 @@ type Config struct {
 	// that crashes every replica does not stop them one after another
 	// forever. Default 5.
 	MaxRecoveries int
+	// Batching turns on batched publishing; see Batching. Default nil: one
+	// trade per publish, with the trade id as the message id.
+	Batching *Batching
 }
 
 func (c Config) withDefaults() Config {
@@ -101,6 +105,11 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxRecoveries <= 0 {
 		c.MaxRecoveries = 5
+	}
+	if c.Batching != nil && c.Batching.MaxBytes <= 0 {
+		batching := *c.Batching
+		batching.MaxBytes = publish.MaxPublishBytes
+		c.Batching = &batching
 	}
 	return c
 }
@@ -133,6 +142,9 @@ type Worker struct {
 	// recoverSignal has a value when trades were added to the processing
 	// list from outside the worker's loop.
 	recoverSignal chan struct{}
+	// recovering contains the payloads whose recovery count the batched
+	// loop deletes once they leave the processing list.
+	recovering map[string]bool
 
 	published, deadLettered, publishRetries, recovered atomic.Int64
 }
@@ -152,6 +164,7 @@ func New(cfg Config, q Queue, lim Limiter, pub Publisher, state *health.State, m
 		logger:        logger,
 		throttle:      logging.NewThrottle(cfg.LogInterval),
 		recoverSignal: make(chan struct{}, 1),
+		recovering:    map[string]bool{},
 	}
 }
 
@@ -200,6 +213,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		w.logger.Info("worker stopped", "published", s.Published, "dead_lettered", s.DeadLettered,
 			"publish_retries", s.PublishRetries, "recovered", s.Recovered)
 	}()
+	if w.cfg.Batching != nil {
+		return w.runBatched(ctx)
+	}
 	if err := w.recoverPending(ctx); err != nil {
 		return nil
 	}

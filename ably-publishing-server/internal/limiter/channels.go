@@ -1,0 +1,24 @@
+package limiter
+
+import "context"
+
+// Channels admits publishes per channel for the worker. Each admission is
+// checked against the scopes that Scopes returns for the channel, in one
+// script call. For one channel that is the global log. For trades routed
+// to many channels it is the channel's own log and the account's log,
+// because Ably limits the message rate of each channel and of the account.
+type Channels struct {
+	Group *Group
+	// Scopes returns the logs and limits of a channel. Their keys must
+	// share one Redis Cluster hash tag.
+	Scopes func(channel string) []Scope
+}
+
+// NewRequestID returns a request id that no other call uses.
+func (c Channels) NewRequestID() string { return c.Group.NewRequestID() }
+
+// WaitRequest blocks until at least minimum of n admissions on channel are
+// granted and returns how many were.
+func (c Channels) WaitRequest(ctx context.Context, requestID, channel string, n, minimum int) (int, error) {
+	return c.Group.WaitRequest(ctx, requestID, n, minimum, c.Scopes(channel)...)
+}

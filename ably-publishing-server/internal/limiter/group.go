@@ -1,0 +1,124 @@
+package limiter
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed group.lua
+var groupSource string
+
+var groupScript = redis.NewScript(groupSource)
+
+// Scope is one sliding-window log and its limit, such as one channel's log
+// with Ably's per-channel rate, or the account's log with the account rate.
+type Scope struct {
+	// Key is the sorted set of the log.
+	Key string
+	// Limit is the maximum admissions in any window.
+	Limit int
+}
+
+// Group admits events that must fit under several limits at once. Every
+// admission is checked against and recorded in each scope's log in one
+// Lua script, so replicas sharing the logs never exceed any of the limits
+// together. All keys of one call must share a Redis Cluster hash tag.
+type Group struct {
+	client redis.Scripter
+	window time.Duration
+	margin time.Duration
+
+	prefix  string
+	counter atomic.Uint64
+}
+
+// NewGroup returns a Group over windows of window+margin. It takes the same
+// options as New; WithMargin is explained there.
+func NewGroup(client redis.Scripter, window time.Duration, opts ...Option) (*Group, error) {
+	// The options are written for Limiter, so they are applied to one and
+	// copied.
+	l := &Limiter{prefix: "limiter"}
+	for _, opt := range opts {
+		opt(l)
+	}
+	switch {
+	case window < time.Microsecond:
+		return nil, fmt.Errorf("%w: window %s, expected at least 1µs", ErrInvalidArgument, window)
+	case l.margin < 0:
+		return nil, fmt.Errorf("%w: margin %s, expected 0 or more", ErrInvalidArgument, l.margin)
+	}
+	var random [6]byte
+	if _, err := rand.Read(random[:]); err != nil {
+		return nil, fmt.Errorf("new limiter group: %w", err)
+	}
+	return &Group{client: client, window: window, margin: l.margin,
+		prefix: l.prefix + ":" + hex.EncodeToString(random[:])}, nil
+}
+
+// NewRequestID returns a request id that no other call of any Group uses.
+func (g *Group) NewRequestID() string {
+	return g.prefix + ":" + strconv.FormatUint(g.counter.Add(1), 10)
+}
+
+// AdmitRequest requests n admissions under every scope, of which at least
+// minimum or none. It returns how many were admitted, the same number in
+// each log, and when fewer than n, how long until the logs have room for
+// more. A minimum above the smallest limit is lowered to it. A retry with
+// the same request id returns the earlier result and admits nothing more.
+func (g *Group) AdmitRequest(ctx context.Context, requestID string, n, minimum int, scopes ...Scope) (admitted int, wait time.Duration, err error) {
+	if n < 1 || minimum < 1 || minimum > n {
+		return 0, 0, fmt.Errorf("%w: n %d and minimum %d, expected 1 <= minimum <= n", ErrInvalidArgument, n, minimum)
+	}
+	if requestID == "" || len(scopes) == 0 {
+		return 0, 0, fmt.Errorf("%w: empty request id or no scope", ErrInvalidArgument)
+	}
+	keys := make([]string, len(scopes))
+	args := []any{(g.window + g.margin).Microseconds(), n, minimum, requestID}
+	for i, s := range scopes {
+		if s.Key == "" || s.Limit < 1 {
+			return 0, 0, fmt.Errorf("%w: scope %q with limit %d", ErrInvalidArgument, s.Key, s.Limit)
+		}
+		keys[i] = s.Key
+		args = append(args, s.Limit)
+	}
+	reply, err := groupScript.Run(ctx, g.client, keys, args...).Int64Slice()
+	if err != nil {
+		return 0, 0, fmt.Errorf("run limiter group script: %w", err)
+	}
+	if len(reply) != 2 || reply[0] < 0 || reply[0] > int64(n) || reply[1] < 0 {
+		return 0, 0, fmt.Errorf("%w: %v", ErrUnexpectedReply, reply)
+	}
+	return int(reply[0]), time.Duration(reply[1]) * time.Microsecond, nil
+}
+
+// WaitRequest blocks until at least minimum of n admissions are granted
+// under every scope (fewer when a limit is below minimum) and returns how
+// many were. It returns the context's error when ctx ends first, and the
+// Redis error when a call fails.
+func (g *Group) WaitRequest(ctx context.Context, requestID string, n, minimum int, scopes ...Scope) (int, error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return 0, err
+		}
+		admitted, wait, err := g.AdmitRequest(ctx, requestID, n, minimum, scopes...)
+		if err != nil {
+			return 0, err
+		}
+		if admitted > 0 {
+			return admitted, nil
+		}
+		// The script returns a wait of at least 1µs with every denial.
+		if err := backoff.Sleep(ctx, max(wait, time.Microsecond)); err != nil {
+			return 0, err
+		}
+	}
+}

@@ -1,0 +1,126 @@
+package queue
+
+import (
+	"context"
+	"crypto/sha1"
+	_ "embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/redis/go-redis/v9"
+)
+
+//go:embed window.lua
+var windowSource string
+
+//go:embed ack_many.lua
+var ackManySource string
+
+var (
+	windowScript  = redis.NewScript(windowSource)
+	ackManyScript = redis.NewScript(ackManySource)
+)
+
+// ErrUnexpectedWindow means the window script returned something other
+// than a list of payloads and a plan.
+var ErrUnexpectedWindow = errors.New("unexpected reply from the window script")
+
+// Window is the head of a processing list.
+type Window struct {
+	// Payloads are the first trades of the list, oldest first.
+	Payloads []string
+	// Plan is how many trades of the batch that starts with Payloads[0]
+	// were published before, by any replica, without being acknowledged:
+	// 0 when none. See SavePlan.
+	Plan int
+}
+
+// Window moves trades from the queue into the processing list until the
+// list holds size trades or the queue is empty, and returns the first size
+// trades of the list with the plan of the first, in one round trip. It
+// never blocks: an empty window means both lists are empty, and the caller
+// then waits with Take.
+//
+// The processing list is the batched worker's only state, so after a
+// restart or a take-over Window returns the same trades, in the same
+// order, that the worker saw before: only new trades at the tail differ.
+//
+// All keys must hash to one Redis Cluster slot: see package keys.
+func (q *Queue) Window(ctx context.Context, size int) (Window, error) {
+	if size < 1 {
+		return Window{}, fmt.Errorf("window of %d trades, expected at least 1", size)
+	}
+	reply, err := windowScript.Run(ctx, q.client, []string{q.queue, q.processing, q.plans}, size).Slice()
+	if err != nil {
+		return Window{}, fmt.Errorf("fill %s from %s: %w", q.processing, q.queue, err)
+	}
+	if len(reply) != 2 {
+		return Window{}, fmt.Errorf("%w: %d elements", ErrUnexpectedWindow, len(reply))
+	}
+	items, ok := reply[0].([]any)
+	if !ok {
+		return Window{}, fmt.Errorf("%w: payloads of type %T", ErrUnexpectedWindow, reply[0])
+	}
+	w := Window{Payloads: make([]string, len(items))}
+	for i, item := range items {
+		if w.Payloads[i], ok = item.(string); !ok {
+			return Window{}, fmt.Errorf("%w: payload of type %T", ErrUnexpectedWindow, item)
+		}
+	}
+	// A Lua false arrives as a nil reply.
+	if plan, isString := reply[1].(string); isString {
+		if w.Plan, err = strconv.Atoi(plan); err != nil {
+			return Window{}, fmt.Errorf("%w: plan %q", ErrUnexpectedWindow, plan)
+		}
+	}
+	return w, nil
+}
+
+// SavePlan records that count trades of the batch starting with first are
+// about to be published, before the publish, so that whichever replica
+// publishes the batch again after a crash sends the same trades with the
+// same message ids. AckMany deletes the plan.
+func (q *Queue) SavePlan(ctx context.Context, first string, count int) error {
+	if err := q.client.HSet(ctx, q.plans, planField(first), count).Err(); err != nil {
+		return fmt.Errorf("save batch plan in %s: %w", q.plans, err)
+	}
+	return nil
+}
+
+// AckMany removes one copy of each payload of a published batch from the
+// processing list and deletes the batch's plan, in one atomic step. The
+// first payload is the batch's first trade. It returns how many payloads
+// were found.
+func (q *Queue) AckMany(ctx context.Context, payloads []string) (int, error) {
+	if len(payloads) == 0 {
+		return 0, nil
+	}
+	args := make([]any, 0, len(payloads)+1)
+	args = append(args, planField(payloads[0]))
+	for _, p := range payloads {
+		args = append(args, p)
+	}
+	removed, err := ackManyScript.Run(ctx, q.client, []string{q.processing, q.plans}, args...).Int()
+	if err != nil {
+		return 0, fmt.Errorf("ack %d trades in %s: %w", len(payloads), q.processing, err)
+	}
+	return removed, nil
+}
+
+// Held returns every trade in the processing list, oldest first.
+func (q *Queue) Held(ctx context.Context) ([]string, error) {
+	payloads, err := q.client.LRange(ctx, q.processing, 0, -1).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", q.processing, err)
+	}
+	return payloads, nil
+}
+
+// planField is the hex SHA-1 of payload, the same as Lua's
+// redis.sha1hex, which names a payload's batch plan.
+func planField(payload string) string {
+	sum := sha1.Sum([]byte(payload))
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,120 @@
+package queue_test
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ably-fanout/ably-publishing-server/internal/queue"
+	"github.com/ably-fanout/lib/keys"
+	"github.com/ably-fanout/lib/redistest"
+)
+
+func TestWindow_FillsAndReturnsHead(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	client := newClient(t, srv)
+	q := queue.New(client, queueKey, "replica-a")
+	ctx := t.Context()
+	push(t, client, "a", "b", "c", "d", "e")
+
+	head, err := q.Window(ctx, 3)
+	if err != nil {
+		t.Fatalf("Window: %v", err)
+	}
+	got := head.Payloads
+	if want := []string{"a", "b", "c"}; !slices.Equal(got, want) {
+		t.Errorf("Window(3) = %v, expected %v", got, want)
+	}
+	if rest := listContents(t, client, keys.Queue(queueKey)); !slices.Equal(rest, []string{"d", "e"}) {
+		t.Errorf("queue holds %v after the window, expected [d e]", rest)
+	}
+
+	t.Run("same window again", func(t *testing.T) {
+		again, err := q.Window(ctx, 3)
+		if err != nil {
+			t.Fatalf("Window: %v", err)
+		}
+		if !slices.Equal(again.Payloads, got) {
+			t.Errorf("second Window(3) = %v, expected the unchanged %v", again, got)
+		}
+	})
+
+	t.Run("ack then refill", func(t *testing.T) {
+		removed, err := q.AckMany(ctx, []string{"a", "c"})
+		if err != nil {
+			t.Fatalf("AckMany: %v", err)
+		}
+		if removed != 2 {
+			t.Errorf("AckMany removed %d, expected 2", removed)
+		}
+		next, err := q.Window(ctx, 3)
+		if err != nil {
+			t.Fatalf("Window: %v", err)
+		}
+		if want := []string{"b", "d", "e"}; !slices.Equal(next.Payloads, want) {
+			t.Errorf("Window(3) after ack = %v, expected %v", next, want)
+		}
+	})
+
+	t.Run("ack of a missing payload", func(t *testing.T) {
+		removed, err := q.AckMany(ctx, []string{"b", "not-there"})
+		if err != nil {
+			t.Fatalf("AckMany: %v", err)
+		}
+		if removed != 1 {
+			t.Errorf("AckMany removed %d, expected 1", removed)
+		}
+	})
+}
+
+func TestWindow_EmptyQueue(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	q := queue.New(newClient(t, srv), queueKey, "replica-a")
+	got, err := q.Window(t.Context(), 10)
+	if err != nil {
+		t.Fatalf("Window: %v", err)
+	}
+	if len(got.Payloads) != 0 || got.Plan != 0 {
+		t.Errorf("Window on empty lists = %+v, expected no payload and no plan", got)
+	}
+	if _, err := q.Window(t.Context(), 0); err == nil {
+		t.Error("Window(0) returned no error")
+	}
+}
+
+func TestWindow_PlanFollowsFirstPayload(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	client := newClient(t, srv)
+	ctx := t.Context()
+	push(t, client, "a", "b", "c")
+
+	// Another replica's queue sees the plan too, because it is keyed by
+	// the payload, not by the replica.
+	q := queue.New(client, queueKey, "replica-a")
+	if _, err := q.Window(ctx, 3); err != nil {
+		t.Fatalf("Window: %v", err)
+	}
+	if err := q.SavePlan(ctx, "a", 2); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+	head, err := q.Window(ctx, 3)
+	if err != nil {
+		t.Fatalf("Window: %v", err)
+	}
+	if head.Plan != 2 {
+		t.Errorf("Plan = %d after SavePlan(a, 2), expected 2", head.Plan)
+	}
+
+	if _, err := q.AckMany(ctx, []string{"a", "b"}); err != nil {
+		t.Fatalf("AckMany: %v", err)
+	}
+	head, err = q.Window(ctx, 3)
+	if err != nil {
+		t.Fatalf("Window: %v", err)
+	}
+	if head.Plan != 0 || !slices.Equal(head.Payloads, []string{"c"}) {
+		t.Errorf("Window after the ack = %+v, expected [c] and no plan", head)
+	}
+	if n := client.HLen(ctx, keys.BatchPlans(queueKey)).Val(); n != 0 {
+		t.Errorf("%d plans left after the ack, expected 0", n)
+	}
+}

@@ -1,0 +1,352 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/ably-publishing-server/internal/queue"
+	"github.com/ably-fanout/lib/metrics"
+	"github.com/ably-fanout/lib/trade"
+)
+
+// Batching turns on batched publishing: Run then takes up to Size trades
+// from Redis in one round trip, admits them in one limiter call and
+// publishes those of one channel in one Ably request.
+//
+// Message ids. Ably requires the messages of one multi-message publish to
+// carry ids of the form <base>:<index> with a shared base and the indexes
+// 0 to n-1, so a trade's id depends on the batch it is published in. The
+// worker makes that batch the same every time the trade is published:
+//
+//   - A batch starts with the first trade of the processing list, its id
+//     is the base, and it continues with the later trades among the first
+//     Size entries that go to the same channel, in list order. The list
+//     only loses entries by an ack or a dead-letter move and only gains
+//     entries at its tail, also when another replica takes it over.
+//   - Before a publish, the number of trades in it is saved as the batch's
+//     plan, keyed by the first payload (Queue.SavePlan), and the ack
+//     deletes the plan in the same script that removes the trades.
+//   - A batch whose first trade has a plan was published and maybe
+//     accepted before, by this or another replica. It is published again
+//     with exactly the plan's trades, because the limiter admits all of
+//     them at once or none (its minimum). They get the same ids as before,
+//     and Ably drops them as duplicates within its idempotency window (the
+//     emulator's EMULATOR_IDEMPOTENCY_WINDOW, 2 minutes by default).
+//
+// A trade published in a batch is therefore never published in another
+// batch with another id, unless the limit was lowered below the plan's
+// size or BATCH_SIZE was lowered so that the plan's trades no longer fit
+// in the first Size entries (both between a crash and the republish), or
+// Ably rejected the batch and its trades are being published one at a time
+// (see sendBatch). The sequence number of each symbol lets subscribers
+// drop a trade repeated in those cases.
+type Batching struct {
+	// Size is the maximum number of trades taken and published together,
+	// BATCH_SIZE. Required, at least 1.
+	Size int
+	// MaxBytes bounds the total message size of one publish. Default
+	// publish.MaxPublishBytes.
+	MaxBytes int
+	// Route returns the channel of a trade. Required.
+	Route func(trade.Trade) string
+	// Queue, Limiter and Publisher are the batched counterparts of the
+	// worker's queue, limiter and publisher. Required.
+	Queue     BatchQueue
+	Limiter   ChannelLimiter
+	Publisher BatchPublisher
+}
+
+// BatchQueue is the part of *queue.Queue that batched publishing uses.
+type BatchQueue interface {
+	Window(ctx context.Context, size int) (queue.Window, error)
+	SavePlan(ctx context.Context, first string, count int) error
+	AckMany(ctx context.Context, payloads []string) (int, error)
+	Held(ctx context.Context) ([]string, error)
+}
+
+// ChannelLimiter grants publish slots for one channel, under the
+// channel's own limit and any account-wide limit; limiter.Channels
+// implements it.
+type ChannelLimiter interface {
+	NewRequestID() string
+	WaitRequest(ctx context.Context, requestID, channel string, n, minimum int) (int, error)
+}
+
+// BatchPublisher sends trades to a channel in one request;
+// *publish.BatchPublisher implements it.
+type BatchPublisher interface {
+	PublishBatch(ctx context.Context, channel, base string, trades []trade.Trade) error
+}
+
+// runBatched is Run with Batching set. The shutdown order is Run's: a
+// blocked take is not canceled, a limiter wait or retry delay stops at
+// once, and a publish already sent finishes and is acknowledged.
+func (w *Worker) runBatched(ctx context.Context) error {
+	b := w.cfg.Batching
+	checkHeld := true
+	for attempt := 0; ctx.Err() == nil; {
+		select {
+		case <-w.recoverSignal:
+			checkHeld = true
+		default:
+		}
+		if checkHeld {
+			if !w.countHeld(ctx) {
+				return nil
+			}
+			checkHeld = false
+		}
+		head, err := b.Queue.Window(ctx, b.Size)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			w.redisFailed(ctx, "window", err, attempt)
+			attempt++
+			continue
+		}
+		w.redisRecovered("window", attempt)
+		attempt = 0
+		// NOTE: the trades that Window moves from the queue are not counted
+		// in the taken metric, only those of the blocking take below.
+		if len(head.Payloads) == 0 {
+			// Both lists are empty: block until a trade arrives. The trade
+			// moves into the processing list, and the next window returns
+			// it with any that arrived meanwhile, so a quiet stream is
+			// published at once.
+			_, _, _ = w.take(ctx)
+			continue
+		}
+		w.handleWindow(ctx, head)
+	}
+	return nil
+}
+
+// countHeld counts a recovery for every trade in the processing list
+// before the worker publishes them: those an earlier run left and those
+// taken over from stopped replicas. A trade taken over more than
+// MaxRecoveries times goes to the dead-letter list. It returns false when
+// ctx ended.
+func (w *Worker) countHeld(ctx context.Context) bool {
+	var held []string
+	for attempt := 0; ; attempt++ {
+		var err error
+		if held, err = w.cfg.Batching.Queue.Held(ctx); err == nil {
+			w.redisRecovered("read_pending", attempt)
+			break
+		}
+		if ctx.Err() != nil {
+			return false
+		}
+		w.redisFailed(ctx, "read_pending", err, attempt)
+	}
+	if len(held) > 0 {
+		w.logger.Info("publishing trades left in the processing list", "trades", len(held))
+	}
+	for _, payload := range held {
+		count, ok := w.countRecovery(ctx, payload)
+		if !ok {
+			return false
+		}
+		w.recovered.Add(1)
+		w.metrics.Recovered.Inc()
+		if count <= int64(w.cfg.MaxRecoveries) {
+			w.recovering[payload] = true
+			continue
+		}
+		tradeID := peekTradeID(payload, w.cfg.MaxPayloadBytes)
+		reason := fmt.Sprintf("taken over %d times after the replica handling it stopped, more than the %d that MAX_RECOVERIES allows",
+			count, w.cfg.MaxRecoveries)
+		if !w.deadLetter(ctx, payload, tradeID, metrics.ReasonRecoveryLimit, reason, 0) {
+			return false
+		}
+		w.forgetRecovery(ctx, payload, tradeID)
+	}
+	return true
+}
+
+// handleWindow publishes one batch from the head of the processing list,
+// or moves the first invalid trade to the dead-letter list.
+func (w *Worker) handleWindow(ctx context.Context, head queue.Window) {
+	b := w.cfg.Batching
+	window := head.Payloads
+	trades := make([]trade.Trade, len(window))
+	for i, payload := range window {
+		t, class, reason := w.validate(payload)
+		if reason != "" {
+			if w.deadLetter(ctx, payload, "", class, reason, 0) {
+				w.forgetRecoveries(ctx, []string{payload})
+			}
+			return
+		}
+		trades[i] = t
+	}
+	channel := b.Route(trades[0])
+	batch := make([]trade.Trade, 0, len(trades))
+	payloads := make([]string, 0, len(trades))
+	for i, t := range trades {
+		if b.Route(t) == channel {
+			batch = append(batch, t)
+			payloads = append(payloads, window[i])
+		}
+	}
+	if head.Plan > 0 {
+		n := min(head.Plan, len(batch))
+		w.sendBatch(ctx, channel, batch[:n], payloads[:n], n)
+		return
+	}
+	n := publish.FitPrefix(batch, b.MaxBytes)
+	w.sendBatch(ctx, channel, batch[:n], payloads[:n], 1)
+}
+
+// validate returns the trade in payload, or the reason class and the
+// reason it goes to the dead-letter list, as handle does.
+func (w *Worker) validate(payload string) (t trade.Trade, class, reason string) {
+	if len(payload) > w.cfg.MaxPayloadBytes {
+		return trade.Trade{}, metrics.ReasonTooLarge,
+			fmt.Sprintf("payload of %d bytes is larger than the %d-byte maximum", len(payload), w.cfg.MaxPayloadBytes)
+	}
+	t, err := trade.Parse([]byte(payload))
+	if err != nil {
+		return trade.Trade{}, metrics.ReasonMalformed, "invalid trade: " + err.Error()
+	}
+	return t, "", ""
+}
+
+// sendBatch admits at least minimum trades of batch, saves the plan,
+// publishes them and acknowledges what Ably accepted, retrying as publish
+// does for one trade. A retry publishes the planned trades again, all of
+// them. It returns false when ctx ended first; the trades then stay in the
+// processing list.
+func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Trade, payloads []string, minimum int) bool {
+	b := w.cfg.Batching
+	base := batch[0].ID
+	retries, configFailures := 0, 0
+	for {
+		admitted, ok := w.admitChannel(ctx, channel, len(batch), minimum)
+		if !ok {
+			return false
+		}
+		batch, payloads = batch[:admitted], payloads[:admitted]
+		minimum = admitted
+		if !w.finish(ctx, "save_plan", base, func(fctx context.Context) error {
+			return b.Queue.SavePlan(fctx, payloads[0], admitted)
+		}) {
+			return false
+		}
+		err := w.publishBatchOnce(ctx, channel, base, batch)
+		var delay time.Duration
+		switch outcome := publish.Classify(err); outcome {
+		case publish.Published:
+			w.published.Add(int64(admitted))
+			w.metrics.Published.Add(float64(admitted))
+			w.ablyRecovered(base, retries+configFailures)
+			return w.ackMany(ctx, base, payloads)
+
+		case publish.Reject:
+			if admitted == 1 {
+				reason := "rejected by Ably: " + publish.Message(err)
+				done := w.deadLetter(ctx, payloads[0], base, metrics.ReasonRejected, reason, publish.Code(err))
+				if done {
+					w.forgetRecoveries(ctx, payloads)
+				}
+				return done
+			}
+			// Ably rejects a publish whole, so none of these trades was
+			// accepted. Publishing them one at a time finds the one Ably
+			// rejects and publishes the others.
+			for i := range admitted {
+				if !w.sendBatch(ctx, channel, batch[i:i+1], payloads[i:i+1], 1) {
+					return false
+				}
+			}
+			return true
+
+		case publish.ConfigError:
+			w.health.SetAblyFailure("Ably rejected the key or the channel: " + publish.Message(err))
+			w.metrics.Retry(publish.Code(err))
+			delay = w.cfg.ConfigErrorRetry.Delay(configFailures)
+			configFailures++
+			if ok, suppressed := w.throttle.Allow("ably_config"); ok {
+				w.logger.Error("key or channel rejected by Ably; publishing waits until they work, check ABLY_KEY and CHANNEL_NAME",
+					"trade_id", base, "channel", channel, "ably_code", publish.Code(err), "error", err,
+					"retry_in", delay, "suppressed", suppressed)
+			}
+
+		default:
+			w.publishRetries.Add(1)
+			w.metrics.Retry(publish.Code(err))
+			delay = w.cfg.PublishRetry.Delay(retries)
+			retries++
+			if ok, suppressed := w.throttle.Allow("publish_retry"); ok {
+				w.logger.Warn("batch publish failed; retrying with the same message ids",
+					"trade_id", base, "channel", channel, "trades", admitted, "ably_code", publish.Code(err),
+					"attempt", retries, "retry_in", delay, "error", err, "suppressed", suppressed)
+			}
+		}
+		if err := backoff.Sleep(ctx, delay); err != nil {
+			return false
+		}
+	}
+}
+
+// publishBatchOnce makes one publish attempt. Like publishOnce it is not
+// canceled by shutdown, only bounded by PublishTimeout.
+func (w *Worker) publishBatchOnce(ctx context.Context, channel, base string, trades []trade.Trade) error {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.PublishTimeout)
+	defer cancel()
+	started := time.Now()
+	err := w.cfg.Batching.Publisher.PublishBatch(pctx, channel, base, trades)
+	w.metrics.PublishDuration.Observe(time.Since(started).Seconds())
+	w.metrics.PublishBatchSize.Observe(float64(len(trades)))
+	return err
+}
+
+// admitChannel waits for at least minimum and up to n slots of channel,
+// retrying Redis errors under one request id so that a lost reply never
+// admits twice. It returns false when ctx ended first.
+func (w *Worker) admitChannel(ctx context.Context, channel string, n, minimum int) (int, bool) {
+	lim := w.cfg.Batching.Limiter
+	requestID := lim.NewRequestID()
+	for attempt := 0; ; attempt++ {
+		admitted, err := lim.WaitRequest(ctx, requestID, channel, n, minimum)
+		if err == nil {
+			w.redisRecovered("limiter", attempt)
+			return admitted, true
+		}
+		if ctx.Err() != nil {
+			return 0, false
+		}
+		w.redisFailed(ctx, "limiter", err, attempt)
+	}
+}
+
+// ackMany removes published trades from the processing list.
+func (w *Worker) ackMany(ctx context.Context, base string, payloads []string) bool {
+	done := w.finish(ctx, "ack", base, func(fctx context.Context) error {
+		removed, err := w.cfg.Batching.Queue.AckMany(fctx, payloads)
+		if err == nil && removed < len(payloads) {
+			w.logger.Warn("published trades were no longer in the processing list", "trade_id", base,
+				"missing", len(payloads)-removed)
+		}
+		return err
+	})
+	if done {
+		w.forgetRecoveries(ctx, payloads)
+	}
+	return done
+}
+
+// forgetRecoveries deletes the recovery counts of those payloads that
+// were in the processing list when the worker started or took trades over.
+func (w *Worker) forgetRecoveries(ctx context.Context, payloads []string) {
+	for _, payload := range payloads {
+		if w.recovering[payload] {
+			delete(w.recovering, payload)
+			w.forgetRecovery(ctx, payload, peekTradeID(payload, w.cfg.MaxPayloadBytes))
+		}
+	}
+}
