@@ -30,6 +30,7 @@ type settings struct {
 	AccuracyRuns    int
 	Trades          int
 	BaselineTrades  int
+	UnbatchedTrades int
 	RoundTripTrades int
 	LimiterTime     time.Duration
 	LatencyCount    int
@@ -46,7 +47,8 @@ func parseSettings(args []string) (settings, error) {
 	fs.IntVar(&s.Runs, "runs", 5, "runs of each measurement; the report gives the median")
 	fs.IntVar(&s.AccuracyRuns, "accuracy-runs", 3, "runs of each limit-accuracy configuration")
 	fs.IntVar(&s.Trades, "trades", 100000, "trades per publisher throughput run")
-	fs.IntVar(&s.BaselineTrades, "baseline-trades", 20000, "trades per baseline throughput run")
+	fs.IntVar(&s.BaselineTrades, "baseline-trades", 5000, "trades per baseline throughput run")
+	fs.IntVar(&s.UnbatchedTrades, "unbatched-trades", 5000, "trades per throughput run of the publisher with BATCH_SIZE=1")
 	fs.IntVar(&s.RoundTripTrades, "round-trip-trades", 5000, "trades per Redis round-trip count under MONITOR")
 	fs.DurationVar(&s.LimiterTime, "limiter-time", 2*time.Second, "duration of each limiter variant per run")
 	fs.IntVar(&s.LatencyCount, "latency-count", 200, "trades pushed one at a time per latency run")

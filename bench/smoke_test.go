@@ -22,9 +22,11 @@ func TestBench_Smoke(t *testing.T) {
 		AccuracyRuns:    1,
 		Trades:          200,
 		BaselineTrades:  100,
+		UnbatchedTrades: 100,
 		RoundTripTrades: 50,
 		LimiterTime:     200 * time.Millisecond,
 		LatencyCount:    5,
+		BatchSize:       10,
 		AccuracyTime:    3 * time.Second,
 		Suites:          map[string]bool{"limiter": true, "pipeline": true, "latency": true},
 		WorkDir:         t.TempDir(),
@@ -39,6 +41,7 @@ func TestBench_Smoke(t *testing.T) {
 		"## Pipeline: trades per second",
 		"| baseline, 1 process |",
 		"| publisher, 3 replicas, BATCH_SIZE=1 |",
+		"| publisher, 1 replica, BATCH_SIZE=10 |",
 		"## Latency on a quiet queue",
 	} {
 		if !strings.Contains(report, want) {

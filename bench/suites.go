@@ -63,8 +63,11 @@ func (b *bench) pipeline(ctx context.Context) error {
 	for run := range b.s.Runs {
 		for i, c := range rows {
 			trades := b.s.Trades
-			if c.Baseline {
+			switch {
+			case c.Baseline:
 				trades = b.s.BaselineTrades
+			case c.Settings["BATCH_SIZE"] == "1":
+				trades = b.s.UnbatchedTrades
 			}
 			res, err := runPipeline(ctx, b.dir("pipeline"), b.bin, c, trades)
 			if err != nil {
@@ -88,8 +91,8 @@ func (b *bench) pipeline(ctx context.Context) error {
 	}
 	r := b.r
 	r.printf("## Pipeline: trades per second from the queue into the emulator\n\n")
-	r.printf("A backlog of %d trades (baseline: %d) pushed into a fresh redis-server and emulator, RATE_LIMIT %d; the rate is counted from the first push to the emulator's last acceptance. CPU is user+system from /proc/<pid>/stat over the same interval, mean of the runs. Round trips are counted in a separate run of %d trades under redis-cli MONITOR, leaving out commands run inside Lua scripts and the benchmark's RPUSH calls.\n\n",
-		b.s.Trades, b.s.BaselineTrades, highLimit, b.s.RoundTripTrades)
+	r.printf("A backlog of %d trades (BATCH_SIZE=1: %d, baseline: %d) pushed into a fresh redis-server and emulator, RATE_LIMIT %d; the rate is counted from the first push to the emulator's last acceptance. CPU is user+system from /proc/<pid>/stat over the same interval, mean of the runs. Round trips are counted in a separate run of %d trades under redis-cli MONITOR, leaving out commands run inside Lua scripts and the benchmark's RPUSH calls.\n\n",
+		b.s.Trades, b.s.UnbatchedTrades, b.s.BaselineTrades, highLimit, b.s.RoundTripTrades)
 	r.printf("| consumer | trades/s (median) | ratio to baseline, same process count | Redis round trips/trade | CPU s/100k: consumers | redis | emulator | emulator share of CPU |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
 	for i, c := range rows {
 		base := results[0].rate
