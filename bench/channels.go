@@ -11,6 +11,10 @@ import (
 type channelsResult struct {
 	// Rate is all accepted messages per second, from the first arrival to
 	// the last.
+	//
+	// NOTE: over a few seconds of bursts one window apart this passes the
+	// account limit, because the span ends at the start of the last burst
+	// but the count includes it. MaxAccount is the exact peak.
 	Rate float64
 	// MaxChannel is the largest count of one channel in any sliding
 	// 1-second window of arrival time, over all channels.
