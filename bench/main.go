@@ -1,10 +1,10 @@
-// Command bench measures the pipeline against its comparisons in one run:
-// the limiter script against redis_rate, the publisher against a baseline
-// consumer built like the original demo, latency on a quiet queue, how
-// fully and how safely the replicas use a rate limit, and memory. Every
-// process it starts listens on loopback only, with a private
-// redis-server per scenario. It writes a Markdown report; make bench runs
-// it with the figures of BENCHMARKS.md.
+// Command bench measures the pipeline against its comparisons in one run.
+// It compares the limiter script with redis_rate and the publisher with a
+// baseline consumer built like the original demo. It also measures latency
+// on a quiet queue, the peak and the use of a rate limit with 1 to 8
+// replicas, memory, and many channels under an account limit. Every
+// process it starts listens on loopback only, with a private redis-server
+// per scenario. It writes a Markdown report, the source of BENCHMARKS.md.
 package main
 
 import (
