@@ -81,22 +81,6 @@ func channelStats(tb testing.TB, s *stack.Stack, channel string) stack.ChannelSt
 	return stats[channel]
 }
 
-// waitFor polls cond every 100 ms until it returns true or timeout passes.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(100 * time.Millisecond)
-	}
-	tb.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, last)
-}
-
 // tradeIDs returns the ids the trading server gives its first n trades.
 func tradeIDs(producerID string, n int) []string {
 	ids := make([]string, n)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ably-fanout/devstack/stack"
+	"github.com/ably-fanout/devstack/stacktest"
 )
 
 // bin holds the programs built once for every test in the package.
@@ -18,29 +19,22 @@ var (
 	repoRoot string
 )
 
+// waitFor is the shared polling helper under the name the tests use.
+var waitFor = stacktest.WaitFor
+
 func TestMain(m *testing.M) {
 	os.Exit(buildAndRun(m))
 }
 
 func buildAndRun(m *testing.M) int {
-	var err error
-	repoRoot, err = stack.FindRepoRoot(".")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	dir, err := os.MkdirTemp("", "e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin, err = stack.Build(ctx, repoRoot, dir)
+	root, built, cleanup, err := stack.BuildInTemp(ctx, "e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer cleanup()
+	repoRoot, bin = root, built
 	return m.Run()
 }

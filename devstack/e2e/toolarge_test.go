@@ -10,9 +10,9 @@ import (
 	"github.com/ably-fanout/lib/keys"
 )
 
-// TestPipeline_DeadLettersWhatAblyRejectsAsTooLarge checks the path where the
+// TestPipeline_DeadLettersTooLargeForAbly checks the path where the
 // trade is valid but Ably rejects it with 40009 and status 413.
-func TestPipeline_DeadLettersWhatAblyRejectsAsTooLarge(t *testing.T) {
+func TestPipeline_DeadLettersTooLargeForAbly(t *testing.T) {
 	s := startStack(t, stack.Options{
 		Replicas:        1,
 		NoTradingServer: true,

@@ -204,23 +204,6 @@ func hasLease(tb testing.TB, rdb *redis.Client, id string) bool {
 	return true
 }
 
-// waitFor polls cond every 50 ms until it returns true, and fails the test
-// after timeout, which only stops a hang.
-func waitFor(tb testing.TB, timeout time.Duration, what string, cond func() (bool, string)) {
-	tb.Helper()
-	deadline := time.Now().Add(timeout)
-	var last string
-	for time.Now().Before(deadline) {
-		ok, state := cond()
-		if ok {
-			return
-		}
-		last = state
-		time.Sleep(50 * time.Millisecond)
-	}
-	tb.Fatalf("timed out after %s waiting for %s; last state: %s", timeout, what, last)
-}
-
 // httpStatus returns the status of GET url, or 0 when the request failed.
 func httpStatus(url string) int {
 	client := &http.Client{Timeout: 2 * time.Second}

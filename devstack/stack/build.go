@@ -56,3 +56,24 @@ func FindRepoRoot(dir string) (string, error) {
 		dir = parent
 	}
 }
+
+// BuildInTemp finds the repository root above the working directory and
+// builds the stack's programs into a new temporary folder named after
+// pattern. The caller runs cleanup to remove the folder.
+func BuildInTemp(ctx context.Context, pattern string) (root string, bin Binaries, cleanup func(), err error) {
+	root, err = FindRepoRoot(".")
+	if err != nil {
+		return "", Binaries{}, nil, err
+	}
+	dir, err := os.MkdirTemp("", pattern)
+	if err != nil {
+		return "", Binaries{}, nil, err
+	}
+	cleanup = func() { _ = os.RemoveAll(dir) }
+	bin, err = Build(ctx, root, dir)
+	if err != nil {
+		cleanup()
+		return "", Binaries{}, nil, err
+	}
+	return root, bin, cleanup, nil
+}

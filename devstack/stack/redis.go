@@ -3,15 +3,15 @@ package stack
 import (
 	"fmt"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/ably-fanout/lib/redisproc"
+	"github.com/alicebob/miniredis/v2"
 )
 
 // Redis is the Redis server the stack uses, and how it was found.
 type Redis struct {
 	// URL is a redis:// or rediss:// URL for the services.
 	URL string
-	// Kind says where the server comes from: "external", "redis-server" or
+	// Kind is the source of the server: "external", "redis-server" or
 	// "embedded".
 	Kind string
 	// Proc is set when Kind is redis-server, for tests that restart or kill it.
@@ -20,9 +20,9 @@ type Redis struct {
 	mini *miniredis.Miniredis
 }
 
-// StartRedis returns the server given by url if it is set; otherwise it
-// starts a local redis-server on a free port, with its data in dir, when one
-// is installed; otherwise an embedded Redis (miniredis) inside this process.
+// StartRedis returns the server at url when url is set. Otherwise it starts
+// a local redis-server on a free port with its data in dir, or, when none is
+// installed, an embedded Redis (miniredis) inside this process.
 func StartRedis(url, dir string) (*Redis, error) {
 	if url != "" {
 		return &Redis{URL: url, Kind: "external"}, nil

@@ -37,7 +37,8 @@ type Options struct {
 	Channel string
 	// RateLimit is the publishers' global limit per second. Default 50.
 	RateLimit int
-	// WebAddr is where the browser client is served. Default: a free port.
+	// WebAddr is the listen address of the browser client's web server.
+	// Default: a free port.
 	WebAddr string
 	// NoTradingServer leaves the trading server out, for tests that push
 	// trades themselves.
@@ -283,7 +284,7 @@ func (s *Stack) startProcess(name, bin string, env map[string]string) (*Process,
 	return p, nil
 }
 
-// waitHTTP polls url until it answers 200, the process exits or ctx ends.
+// waitHTTP polls url until it returns status 200, the process exits or ctx ends.
 func waitHTTP(ctx context.Context, p *Process, url, logPath string) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

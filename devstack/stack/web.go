@@ -9,8 +9,8 @@ import (
 	"time"
 )
 
-// AblyJSPath is where npm installs the browser build of ably-js, relative to
-// the repository root.
+// AblyJSPath is the path of the browser build of ably-js that npm installs,
+// relative to the repository root.
 const AblyJSPath = "node_modules/ably/build/ably.min.js"
 
 // ErrNoAblyJS means the local copy of ably-js is missing, so the page falls

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-func TestParseWithDotEnv_NamesFileOfInvalidValue(t *testing.T) {
+func TestParseWithDotEnv_InvalidValueNamesFile(t *testing.T) {
 	const name = "ENVCONFIG_TEST_RATE_LIMIT"
 	path := filepath.Join(t.TempDir(), ".env")
 	if err := os.WriteFile(path, []byte(name+"=abc\n"), 0o600); err != nil {
@@ -28,7 +28,7 @@ func TestParseWithDotEnv_NamesFileOfInvalidValue(t *testing.T) {
 	}
 }
 
-func TestParseWithDotEnv_EnvironmentValueNotBlamedOnFile(t *testing.T) {
+func TestParseWithDotEnv_EnvironmentValueNamesNoFile(t *testing.T) {
 	const name = "ENVCONFIG_TEST_OTHER_LIMIT"
 	t.Setenv(name, "abc")
 	var limit int

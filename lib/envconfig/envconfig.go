@@ -3,8 +3,8 @@
 //
 // Every setting has an environment variable name such as REDIS_PORT and a
 // matching flag such as -redis-port. A value that is present but invalid is
-// an error that names the variable, the value and the accepted form; nothing
-// is silently read as zero.
+// an error that names the variable, the value and the accepted form, so
+// nothing is silently read as zero.
 package envconfig
 
 import (

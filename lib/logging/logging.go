@@ -24,7 +24,8 @@ func Register(set *envconfig.Set, c *Config) {
 	set.Enum(&c.Level, "LOG_LEVEL", "info", []string{"debug", "info", "warn", "error"}, "lowest level logged")
 }
 
-// New returns a logger that writes to w as c says.
+// New returns a logger that writes to w in the format and from the level
+// that c sets.
 func New(c Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(strings.ToUpper(c.Level)))

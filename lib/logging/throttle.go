@@ -48,8 +48,8 @@ func (t *Throttle) Allow(key string) (ok bool, suppressed int) {
 	return true, suppressed
 }
 
-// Reset forgets key, so that its next line is logged at once; call it when
-// the failing operation succeeds again.
+// Reset clears the state of key, so that its next line is logged at once.
+// Call it when the failing operation succeeds again.
 func (t *Throttle) Reset(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()

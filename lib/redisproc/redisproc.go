@@ -47,7 +47,7 @@ func Installed() bool {
 }
 
 // Start runs redis-server on a free loopback port and waits until it
-// answers PING. It tries a few ports, because a port found free can be
+// replies to PING. It tries a few ports, because a port found free can be
 // taken before the server binds it.
 func Start(opts Options) (*Server, error) {
 	if !Installed() {
@@ -167,7 +167,7 @@ func waitReady(addr string, exited <-chan struct{}) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("redis-server on %s did not answer PING within 10s", addr)
+	return fmt.Errorf("redis-server on %s did not reply to PING within 10s", addr)
 }
 
 func freePort() (int, error) {
