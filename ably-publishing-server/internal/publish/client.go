@@ -65,6 +65,7 @@ func ClientOptions(cfg ClientConfig) ([]ably.ClientOption, error) {
 		ably.WithKey(cfg.Key),
 		ably.WithIdempotentRESTPublishing(false),
 		ably.WithHTTPRequestTimeout(timeout),
+		ably.WithHTTPClient(newHTTPClient(timeout)),
 		ably.WithLogLevel(ably.LogWarning),
 		ably.WithLogHandler(logAdapter{logger: cfg.Logger}),
 	}
