@@ -87,6 +87,7 @@ const (
 	rejectUnauthorized
 	rejectInjected
 	rejectInvalid
+	rejectInvalidID
 )
 
 // countRejected adds n rejected messages under reason.
@@ -109,6 +110,8 @@ func (ch *channel) countRejectedLocked(reason rejectReason, n int) {
 		rejected.Injected += int64(n)
 	case rejectInvalid:
 		rejected.Invalid += int64(n)
+	case rejectInvalidID:
+		rejected.InvalidID += int64(n)
 	}
 }
 

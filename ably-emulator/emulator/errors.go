@@ -30,6 +30,7 @@ const (
 	codeMessageTooLarge       = 40009
 	codeInvalidClientID       = 40012
 	codeInvalidMessageData    = 40013
+	codeInvalidMessageID      = 40031
 	codeInvalidCredentials    = 40101
 	codeIncompatibleClientID  = 40102
 	codeTimestampNotCurrent   = 40104

@@ -27,8 +27,9 @@ type publishResult struct {
 }
 
 // publish runs a publish through the fault queue, the capability and client
-// id checks, the size limit, idempotency and the rate limit, in that order,
-// then records the new messages and sends them to the subscribers.
+// id checks, the message id rule, the size limit, idempotency and the rate
+// limit, in that order, then records the new messages and sends them to the
+// subscribers.
 //
 // A rejected publish is rejected whole and changes nothing but the counters.
 // Duplicates do not count against the rate limit, so a retry of an accepted
@@ -59,6 +60,10 @@ func (s *Server) publish(in publishInput) (publishResult, *ErrorInfo) {
 			return publishResult{}, errInfo
 		}
 		m.ClientID = clientID
+	}
+	if errInfo := checkMessageIDs(in.messages); errInfo != nil {
+		ch.countRejected(rejectInvalidID, n)
+		return publishResult{}, errInfo
 	}
 
 	size := 0

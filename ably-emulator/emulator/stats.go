@@ -43,6 +43,9 @@ type RejectedStats struct {
 	// Invalid counts publishes whose body could not be decoded or held
 	// invalid data.
 	Invalid int64 `json:"invalid"`
+	// InvalidID counts messages of multi-message publishes whose
+	// client-supplied ids break the <base>:<index> rule (40031).
+	InvalidID int64 `json:"invalid_id"`
 }
 
 // ConnectionStats counts realtime connections.
