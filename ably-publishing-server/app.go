@@ -78,13 +78,14 @@ func buildApp(cfg Config, logger *slog.Logger, rdb *redis.Client) (*app, error) 
 	m := metrics.NewPublisher(reg)
 
 	lim, err := limiter.New(rdb, keys.RateLog(cfg.Redis.QueueKey), cfg.RateLimit, cfg.RateWindow,
-		limiter.WithMargin(cfg.RateMargin), limiter.WithRequestPrefix(cfg.ReplicaID), limiter.WithMetrics(m))
+		limiter.WithMargin(cfg.RateMargin), limiter.WithHold(cfg.limiterHold()),
+		limiter.WithRequestPrefix(cfg.ReplicaID), limiter.WithMetrics(m))
 	if err != nil {
 		return nil, err
 	}
 
 	q := queue.New(rdb, cfg.Redis.QueueKey, cfg.ReplicaID)
-	batching, err := newBatching(cfg, rdb, q, ablyClient, logger)
+	batching, err := newBatching(cfg, rdb, q, ablyClient, m, logger)
 	if err != nil {
 		return nil, err
 	}

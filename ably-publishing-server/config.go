@@ -174,3 +174,10 @@ func validateChannel(name string) error {
 func (c Config) publishTimeout() time.Duration {
 	return min(10*time.Second, c.ShutdownGrace/3)
 }
+
+// limiterHold is how long an admission counts as the end of its publish
+// until the worker records the real end: longer than one publish can
+// take, which publishTimeout bounds.
+func (c Config) limiterHold() time.Duration {
+	return c.publishTimeout() + time.Second
+}

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/ably-fanout/lib/keys"
 )
 
 // accuracyResult is the peak count and the use of a limit that a backlog
@@ -50,18 +52,31 @@ func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas,
 		return accuracyResult{}, err
 	}
 
-	// The log keeps entries for one window plus margin, so reading it every
-	// 100ms reads every entry at least once.
-	logKey := queueKey + ":log"
+	// The log keeps entries for one window plus margin after their
+	// publish ended, so reading it every 100ms reads every entry at least
+	// once, and its last score read is the end of its publish. With
+	// BATCH_SIZE above 1 an entry stands for the admissions the counts
+	// hash gives it, else for one.
+	logKey := keys.RateLog(queueKey)
+	countsKey := keys.RateCounts(queueKey)
 	scores := map[string]float64{}
+	counts := map[string]int{}
 	deadline := time.Now().Add(duration + time.Second)
 	for time.Now().Before(deadline) {
 		entries, err := e.rdb.ZRangeWithScores(ctx, logKey, 0, -1).Result()
 		if err != nil {
 			return accuracyResult{}, err
 		}
+		weights, err := e.rdb.HGetAll(ctx, countsKey).Result()
+		if err != nil {
+			return accuracyResult{}, err
+		}
 		for _, z := range entries {
-			scores[z.Member.(string)] = z.Score
+			member := z.Member.(string)
+			scores[member] = z.Score
+			if n, err := strconv.Atoi(weights[member]); err == nil {
+				counts[member] = n
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -75,8 +90,10 @@ func runAccuracy(ctx context.Context, dir string, bin binaries, limit, replicas,
 	}
 
 	logTimes := make([]int64, 0, len(scores))
-	for _, s := range scores {
-		logTimes = append(logTimes, int64(s))
+	for member, s := range scores {
+		for range max(counts[member], 1) {
+			logTimes = append(logTimes, int64(s))
+		}
 	}
 	arrivals := make([]int64, 0, len(msgs))
 	for _, m := range msgs {

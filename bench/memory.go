@@ -2,17 +2,23 @@ package main
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
+
+	"github.com/ably-fanout/lib/keys"
+	"github.com/redis/go-redis/v9"
 )
 
 // memoryResult is resident memory at steady state with a full limit.
 type memoryResult struct {
 	ReplicaRSS  int64
 	EmulatorRSS int64
-	// LogBytes is MEMORY USAGE of the limiter's log key.
+	// LogBytes is MEMORY USAGE of the limiter's log key and its counts
+	// hash.
 	LogBytes int64
-	// LogEntries is ZCARD of the log key at the same moment.
+	// LogEntries is ZCARD of the log key at the same moment: one entry per
+	// admitted message with BATCH_SIZE 1, else one per admitting call.
 	LogEntries int64
 }
 
@@ -34,10 +40,16 @@ func runMemory(ctx context.Context, dir string, bin binaries, limit, batchSize i
 	}
 	time.Sleep(settle)
 	var res memoryResult
-	logKey := queueKey + ":log"
+	logKey := keys.RateLog(queueKey)
 	if res.LogBytes, err = e.rdb.MemoryUsage(ctx, logKey, 0).Result(); err != nil {
 		return res, err
 	}
+	// The counts hash exists only with BATCH_SIZE above 1.
+	countsBytes, err := e.rdb.MemoryUsage(ctx, keys.RateCounts(queueKey), 0).Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return res, err
+	}
+	res.LogBytes += countsBytes
 	if res.LogEntries, err = e.rdb.ZCard(ctx, logKey).Result(); err != nil {
 		return res, err
 	}

@@ -243,20 +243,22 @@ func TestMetrics_CountersAddUp(t *testing.T) {
 		}
 	})
 	t.Run("publish attempts", func(t *testing.T) {
-		// Every attempt takes a limiter slot and is one publish request
-		// of one message. It ends published, retried or rejected by Ably.
-		attempts := end.published + end.retries + end.rejected
-		if end.admissions != attempts {
-			t.Errorf("limiter admissions = %v, want published %v + retries %v + rejected %v",
-				end.admissions, end.published, end.retries, end.rejected)
+		// Every message of every publish request took one limiter slot.
+		// In a run without faults no request is retried or rejected, so
+		// the requests carried each published trade once.
+		if end.admissions != float64(end.batchMessages) {
+			t.Errorf("limiter admissions = %v, want the %d messages of all publish requests", end.admissions, end.batchMessages)
 		}
-		if float64(end.publishes) != attempts {
-			t.Errorf("publish requests = %d, want published %v + retries %v + rejected %v",
-				end.publishes, end.published, end.retries, end.rejected)
+		if end.retries != 0 || end.rejected != 0 {
+			t.Errorf("publish retries %v and rejected trades %v, want 0 in a run without faults", end.retries, end.rejected)
 		}
-		if end.batchMessages != end.publishes {
-			t.Errorf("messages in publish requests = %d, want one per request (%d)", end.batchMessages, end.publishes)
+		if float64(end.batchMessages) != end.published {
+			t.Errorf("messages in publish requests = %d, want the %v published trades", end.batchMessages, end.published)
 		}
+		if end.publishes == 0 || float64(end.publishes) > end.published {
+			t.Errorf("publish requests = %d, want 1 to %v", end.publishes, end.published)
+		}
+		t.Logf("%d publish requests carried %v trades", end.publishes, end.published)
 		if end.takeovers != 0 || end.recovered != 0 {
 			t.Errorf("lease takeovers %v and recovered trades %v, want 0 in a run where no replica stops",
 				end.takeovers, end.recovered)

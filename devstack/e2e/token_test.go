@@ -54,8 +54,9 @@ func TestToken_SubscribesButCannotPublish(t *testing.T) {
 	}
 	select {
 	case m := <-received:
-		if m.ID != "token-test-1" {
-			t.Errorf("received message id %q, want token-test-1", m.ID)
+		data, _ := m.Data.(map[string]any)
+		if data["id"] != "token-test-1" {
+			t.Errorf("received message %s with data %v, want the trade token-test-1", m.ID, m.Data)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no trade reached the subscriber within 30s")

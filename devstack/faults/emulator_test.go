@@ -30,8 +30,11 @@ func addFault(tb testing.TB, s *stack.Stack, fault stack.EmulatorFault) {
 	}
 }
 
-// receivedCounts returns how many times the emulator accepted each message
-// id on the channel.
+// receivedCounts returns how many times the emulator accepted each trade
+// on the channel, by the trade id in the message data. A batched publisher
+// gives messages ids of the form <first trade id>:<index>, so the message
+// id alone does not name the trade, and a trade sent twice under two
+// message ids counts twice here.
 func receivedCounts(tb testing.TB, s *stack.Stack) map[string]int {
 	tb.Helper()
 	msgs, err := stack.EmulatorMessages(tb.Context(), s.EmulatorURL, channelName)
@@ -40,7 +43,13 @@ func receivedCounts(tb testing.TB, s *stack.Stack) map[string]int {
 	}
 	counts := map[string]int{}
 	for _, m := range msgs {
-		counts[m.ID]++
+		var data struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(m.Data, &data); err != nil || data.ID == "" {
+			tb.Fatalf("message %s has data %s, want a trade with an id (%v)", m.ID, m.Data, err)
+		}
+		counts[data.ID]++
 	}
 	return counts
 }

@@ -13,7 +13,8 @@ import (
 )
 
 // subscriber is a real ably-go realtime client subscribed to the trades
-// channel of the stack's emulator, counting the messages per id.
+// channel of the stack's emulator, counting the messages per trade id in
+// their data.
 type subscriber struct {
 	mu     sync.Mutex
 	counts map[string]int
@@ -52,8 +53,14 @@ func subscribe(tb testing.TB, s *stack.Stack) *subscriber {
 	ctx, cancel := context.WithTimeout(tb.Context(), 30*time.Second)
 	defer cancel()
 	_, err = client.Channels.Get(channelName).Subscribe(ctx, "trade", func(m *ably.Message) {
+		data, _ := m.Data.(map[string]any)
+		id, _ := data["id"].(string)
+		if id == "" {
+			// assertEachOnce reports this key as an unexpected message.
+			id = "message " + m.ID + " without a trade id"
+		}
 		sub.mu.Lock()
-		sub.counts[m.ID]++
+		sub.counts[id]++
 		sub.mu.Unlock()
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package stack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -205,10 +206,16 @@ func (sm *Sampler) sampleRedis(ctx context.Context, st *Status) error {
 	dead := pipe.LLen(ctx, keys.Dead(sm.cfg.QueueKey))
 	from := strconv.FormatInt(now.Add(-sm.window).UnixMicro(), 10)
 	inWindow := pipe.ZCount(ctx, keys.RateLog(sm.cfg.QueueKey), "("+from, "+inf")
-	if _, err := pipe.Exec(ctx); err != nil {
+	// With BATCH_SIZE above 1 each log entry stands for a whole call, and
+	// the counts hash holds the admissions of the entries not yet trimmed.
+	batched := pipe.HGet(ctx, keys.RateCounts(sm.cfg.QueueKey), "total")
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("read queue lengths: %w", err)
 	}
 	st.Queued, st.Dead, st.InWindow = queued.Val(), dead.Val(), inWindow.Val()
+	if total, err := batched.Int64(); err == nil {
+		st.InWindow = total
+	}
 	return nil
 }
 

@@ -17,6 +17,15 @@ func RateLog(queueKey string) string { return queueKey + ":log" }
 // the account-wide log over all channels.
 func ChannelRateLog(queueKey, channel string) string { return queueKey + ":log:" + channel }
 
+// RateCounts is the hash that goes with RateLog when each log entry stands
+// for several admissions: field = request id, value = admissions, and the
+// field "total" with their sum. The suffix ":logn" cannot end any log key,
+// because those end in ":log" or continue with ":".
+func RateCounts(queueKey string) string { return queueKey + ":logn" }
+
+// ChannelRateCounts is the hash of admission counts of ChannelRateLog.
+func ChannelRateCounts(queueKey, channel string) string { return queueKey + ":logn:" + channel }
+
 // BatchPlans is the hash of batches published and not yet acknowledged:
 // field = SHA-1 of the batch's first payload, value = how many trades the
 // batch has.

@@ -28,6 +28,8 @@ func TestKeys_ShareQueueHashTag(t *testing.T) {
 		"Queue":          keys.Queue(queueKey),
 		"RateLog":        keys.RateLog(queueKey),
 		"ChannelRateLog": keys.ChannelRateLog(queueKey, "trades:{AAPL}"),
+		"RateCounts":     keys.RateCounts(queueKey),
+		"ChannelCounts":  keys.ChannelRateCounts(queueKey, "trades:{AAPL}"),
 		"BatchPlans":     keys.BatchPlans(queueKey),
 		"Dead":           keys.Dead(queueKey),
 		"Processing":     keys.Processing(queueKey, "publisher-1"),
@@ -47,6 +49,8 @@ func TestKeys_DistinctNames(t *testing.T) {
 	for name, key := range map[string]string{
 		"RateLog":        keys.RateLog(queueKey),
 		"ChannelRateLog": keys.ChannelRateLog(queueKey, "trades:AAPL"),
+		"RateCounts":     keys.RateCounts(queueKey),
+		"ChannelCounts":  keys.ChannelRateCounts(queueKey, "trades:AAPL"),
 		"BatchPlans":     keys.BatchPlans(queueKey),
 		"Dead":           keys.Dead(queueKey),
 	} {

@@ -17,6 +17,12 @@ type Channels struct {
 // NewRequestID returns a request id that no other call uses.
 func (c Channels) NewRequestID() string { return c.Group.NewRequestID() }
 
+// Complete records that the publish admitted under requestID on channel
+// has ended; see Group.Complete.
+func (c Channels) Complete(ctx context.Context, requestID, channel string) error {
+	return c.Group.Complete(ctx, requestID, c.Scopes(channel)...)
+}
+
 // WaitRequest blocks until at least minimum of n admissions on channel are
 // granted and returns how many were.
 func (c Channels) WaitRequest(ctx context.Context, requestID, channel string, n, minimum int) (int, error) {

@@ -11,19 +11,29 @@ import (
 	"time"
 
 	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/metrics"
 	"github.com/redis/go-redis/v9"
 )
 
 //go:embed group.lua
 var groupSource string
 
-var groupScript = redis.NewScript(groupSource)
+//go:embed complete.lua
+var completeSource string
+
+var (
+	groupScript    = redis.NewScript(groupSource)
+	completeScript = redis.NewScript(completeSource)
+)
 
 // Scope is one sliding-window log and its limit, such as one channel's log
 // with Ably's per-channel rate, or the account's log with the account rate.
 type Scope struct {
-	// Key is the sorted set of the log.
+	// Key is the sorted set of the log, one entry per admitting call.
 	Key string
+	// Counts is the hash of the admissions of each entry of Key and their
+	// total.
+	Counts string
 	// Limit is the maximum admissions in any window.
 	Limit int
 }
@@ -36,13 +46,16 @@ type Group struct {
 	client redis.Scripter
 	window time.Duration
 	margin time.Duration
+	hold   time.Duration
 
 	prefix  string
 	counter atomic.Uint64
+
+	metrics *metrics.Publisher
 }
 
 // NewGroup returns a Group over windows of window+margin. It takes the same
-// options as New; WithMargin is explained there.
+// options as New, and WithHold.
 func NewGroup(client redis.Scripter, window time.Duration, opts ...Option) (*Group, error) {
 	// The options are written for Limiter, so they are applied to one and
 	// copied.
@@ -55,12 +68,14 @@ func NewGroup(client redis.Scripter, window time.Duration, opts ...Option) (*Gro
 		return nil, fmt.Errorf("%w: window %s, expected at least 1µs", ErrInvalidArgument, window)
 	case l.margin < 0:
 		return nil, fmt.Errorf("%w: margin %s, expected 0 or more", ErrInvalidArgument, l.margin)
+	case l.hold < 0:
+		return nil, fmt.Errorf("%w: hold %s, expected 0 or more", ErrInvalidArgument, l.hold)
 	}
 	var random [6]byte
 	if _, err := rand.Read(random[:]); err != nil {
 		return nil, fmt.Errorf("new limiter group: %w", err)
 	}
-	return &Group{client: client, window: window, margin: l.margin,
+	return &Group{client: client, window: window, margin: l.margin, hold: l.hold, metrics: l.metrics,
 		prefix: l.prefix + ":" + hex.EncodeToString(random[:])}, nil
 }
 
@@ -78,16 +93,15 @@ func (g *Group) AdmitRequest(ctx context.Context, requestID string, n, minimum i
 	if n < 1 || minimum < 1 || minimum > n {
 		return 0, 0, fmt.Errorf("%w: n %d and minimum %d, expected 1 <= minimum <= n", ErrInvalidArgument, n, minimum)
 	}
-	if requestID == "" || len(scopes) == 0 {
-		return 0, 0, fmt.Errorf("%w: empty request id or no scope", ErrInvalidArgument)
+	if requestID == "" {
+		return 0, 0, fmt.Errorf("%w: empty request id", ErrInvalidArgument)
 	}
-	keys := make([]string, len(scopes))
-	args := []any{(g.window + g.margin).Microseconds(), n, minimum, requestID}
-	for i, s := range scopes {
-		if s.Key == "" || s.Limit < 1 {
-			return 0, 0, fmt.Errorf("%w: scope %q with limit %d", ErrInvalidArgument, s.Key, s.Limit)
-		}
-		keys[i] = s.Key
+	keys, err := scopeKeys(scopes)
+	if err != nil {
+		return 0, 0, err
+	}
+	args := []any{(g.window + g.margin).Microseconds(), n, minimum, requestID, g.hold.Microseconds()}
+	for _, s := range scopes {
 		args = append(args, s.Limit)
 	}
 	reply, err := groupScript.Run(ctx, g.client, keys, args...).Int64Slice()
@@ -97,7 +111,57 @@ func (g *Group) AdmitRequest(ctx context.Context, requestID string, n, minimum i
 	if len(reply) != 2 || reply[0] < 0 || reply[0] > int64(n) || reply[1] < 0 {
 		return 0, 0, fmt.Errorf("%w: %v", ErrUnexpectedReply, reply)
 	}
-	return int(reply[0]), time.Duration(reply[1]) * time.Microsecond, nil
+	admitted, wait = int(reply[0]), time.Duration(reply[1])*time.Microsecond
+	if g.metrics != nil {
+		// NOTE: a repeated call with the same request id returns the
+		// earlier admissions again, and they are counted again, as in
+		// Limiter.AdmitRequest.
+		g.metrics.LimiterAdmissions.Add(float64(admitted))
+		if admitted < n {
+			g.metrics.LimiterDenials.Inc()
+		}
+	}
+	return admitted, wait, nil
+}
+
+// Complete records that the publish admitted under requestID has ended, so
+// that its admissions leave the window one window after now instead of
+// one window after the hold. Call it once the publish returned a response
+// from Ably, accepted or not. After a timeout or a lost connection the
+// messages may still arrive later, so the entry should keep its hold.
+func (g *Group) Complete(ctx context.Context, requestID string, scopes ...Scope) error {
+	keys, err := scopeKeys(scopes)
+	if err != nil {
+		return err
+	}
+	sets := make([]string, 0, len(scopes))
+	for i := 0; i < len(keys); i += 2 {
+		sets = append(sets, keys[i])
+	}
+	return complete(ctx, g.client, sets, requestID)
+}
+
+// complete runs complete.lua for members in the sorted sets.
+func complete(ctx context.Context, client redis.Scripter, sets []string, members ...any) error {
+	if err := completeScript.Run(ctx, client, sets, members...).Err(); err != nil {
+		return fmt.Errorf("run limiter complete script: %w", err)
+	}
+	return nil
+}
+
+// scopeKeys returns the keys of scopes in the order the scripts take them.
+func scopeKeys(scopes []Scope) ([]string, error) {
+	if len(scopes) == 0 {
+		return nil, fmt.Errorf("%w: no scope", ErrInvalidArgument)
+	}
+	keys := make([]string, 0, 2*len(scopes))
+	for _, s := range scopes {
+		if s.Key == "" || s.Counts == "" || s.Key == s.Counts || s.Limit < 1 {
+			return nil, fmt.Errorf("%w: scope %q, counts %q, limit %d", ErrInvalidArgument, s.Key, s.Counts, s.Limit)
+		}
+		keys = append(keys, s.Key, s.Counts)
+	}
+	return keys, nil
 }
 
 // WaitRequest blocks until at least minimum of n admissions are granted

@@ -1,12 +1,14 @@
 package limiter_test
 
 import (
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ably-fanout/ably-publishing-server/internal/limiter"
 	"github.com/ably-fanout/lib/redistest"
+	"github.com/redis/go-redis/v9"
 )
 
 func newGroup(tb testing.TB, srv *redistest.Server) *limiter.Group {
@@ -18,13 +20,28 @@ func newGroup(tb testing.TB, srv *redistest.Server) *limiter.Group {
 	return g
 }
 
+// scope returns a Scope over the log key with its counts hash next to it.
+func scope(key string, limit int) limiter.Scope {
+	return limiter.Scope{Key: key, Counts: key + ":counts", Limit: limit}
+}
+
+// admissionsIn returns the admissions that s's log holds.
+func admissionsIn(tb testing.TB, srv *redistest.Server, s limiter.Scope) int {
+	tb.Helper()
+	total, err := srv.Client().HGet(tb.Context(), s.Counts, "total").Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		tb.Fatalf("read %s: %v", s.Counts, err)
+	}
+	return total
+}
+
 func TestGroup_AdmitsUnderEveryScope(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	g := newGroup(t, srv)
 	ctx := t.Context()
-	channelA := limiter.Scope{Key: "{t}:log:a", Limit: 5}
-	channelB := limiter.Scope{Key: "{t}:log:b", Limit: 5}
-	account := limiter.Scope{Key: "{t}:log", Limit: 8}
+	channelA := scope("{t}:log:a", 5)
+	channelB := scope("{t}:log:b", 5)
+	account := scope("{t}:log", 8)
 
 	tests := []struct {
 		name         string
@@ -52,11 +69,8 @@ func TestGroup_AdmitsUnderEveryScope(t *testing.T) {
 		})
 	}
 	for _, s := range []limiter.Scope{channelA, channelB, account} {
-		n, err := srv.Client().ZCard(ctx, s.Key).Result()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if int(n) > s.Limit {
+		n := admissionsIn(t, srv, s)
+		if n > s.Limit {
 			t.Errorf("%s holds %d entries, over its limit of %d", s.Key, n, s.Limit)
 		}
 	}
@@ -66,11 +80,11 @@ func TestGroup_MinimumAdmitsAllOrNothing(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	g := newGroup(t, srv)
 	ctx := t.Context()
-	scope := limiter.Scope{Key: "{t}:log", Limit: 10}
-	if admitted, _, err := g.AdmitRequest(ctx, g.NewRequestID(), 6, 1, scope); err != nil || admitted != 6 {
+	sc := scope("{t}:log", 10)
+	if admitted, _, err := g.AdmitRequest(ctx, g.NewRequestID(), 6, 1, sc); err != nil || admitted != 6 {
 		t.Fatalf("first call admitted %d, %v; expected 6", admitted, err)
 	}
-	admitted, wait, err := g.AdmitRequest(ctx, g.NewRequestID(), 5, 5, scope)
+	admitted, wait, err := g.AdmitRequest(ctx, g.NewRequestID(), 5, 5, sc)
 	if err != nil {
 		t.Fatalf("AdmitRequest: %v", err)
 	}
@@ -83,7 +97,7 @@ func TestGroup_MinimumAdmitsAllOrNothing(t *testing.T) {
 	t.Run("minimum above the limit", func(t *testing.T) {
 		// The minimum is lowered to the limit, so the call still admits
 		// what fits once the log has room for a whole limit.
-		fresh := limiter.Scope{Key: "{t}:log:fresh", Limit: 3}
+		fresh := scope("{t}:log:fresh", 3)
 		admitted, _, err := g.AdmitRequest(ctx, g.NewRequestID(), 5, 5, fresh)
 		if err != nil {
 			t.Fatalf("AdmitRequest: %v", err)
@@ -98,29 +112,32 @@ func TestGroup_RetryReturnsEarlierResult(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	g := newGroup(t, srv)
 	ctx := t.Context()
-	scope := limiter.Scope{Key: "{t}:log", Limit: 10}
+	sc := scope("{t}:log", 10)
 	id := g.NewRequestID()
-	first, _, err := g.AdmitRequest(ctx, id, 4, 1, scope)
+	first, _, err := g.AdmitRequest(ctx, id, 4, 1, sc)
 	if err != nil || first != 4 {
 		t.Fatalf("first call admitted %d, %v; expected 4", first, err)
 	}
-	again, _, err := g.AdmitRequest(ctx, id, 4, 1, scope)
+	again, _, err := g.AdmitRequest(ctx, id, 4, 1, sc)
 	if err != nil {
 		t.Fatalf("retry: %v", err)
 	}
 	if again != 4 {
 		t.Errorf("retry returned %d, expected the earlier 4", again)
 	}
-	if n := srv.Client().ZCard(ctx, scope.Key).Val(); n != 4 {
-		t.Errorf("log holds %d entries after the retry, expected 4", n)
+	if n := admissionsIn(t, srv, sc); n != 4 {
+		t.Errorf("log holds %d admissions after the retry, expected 4", n)
+	}
+	if n := srv.Client().ZCard(ctx, sc.Key).Val(); n != 1 {
+		t.Errorf("log holds %d entries after the retry, expected the 1 of the call", n)
 	}
 }
 
 func TestGroup_ConcurrentCallersStayUnderLimits(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	ctx := t.Context()
-	account := limiter.Scope{Key: "{t}:log", Limit: 25}
-	channels := []limiter.Scope{{Key: "{t}:log:a", Limit: 10}, {Key: "{t}:log:b", Limit: 10}, {Key: "{t}:log:c", Limit: 10}}
+	account := scope("{t}:log", 25)
+	channels := []limiter.Scope{scope("{t}:log:a", 10), scope("{t}:log:b", 10), scope("{t}:log:c", 10)}
 	var wg sync.WaitGroup
 	for i := range 6 {
 		g := newGroup(t, srv)
@@ -137,13 +154,13 @@ func TestGroup_ConcurrentCallersStayUnderLimits(t *testing.T) {
 	wg.Wait()
 	total := 0
 	for _, c := range channels {
-		n := int(srv.Client().ZCard(ctx, c.Key).Val())
+		n := admissionsIn(t, srv, c)
 		total += n
 		if n > c.Limit {
 			t.Errorf("%s holds %d entries, over its limit of %d", c.Key, n, c.Limit)
 		}
 	}
-	if n := int(srv.Client().ZCard(ctx, account.Key).Val()); n != account.Limit || total != n {
+	if n := admissionsIn(t, srv, account); n != account.Limit || total != n {
 		t.Errorf("account log holds %d entries and the channels %d, expected both %d", n, total, account.Limit)
 	}
 }

@@ -51,6 +51,9 @@ type Limiter struct {
 
 	// metrics counts admissions and denials when set by WithMetrics.
 	metrics *metrics.Publisher
+
+	// hold is how long past admission an entry counts until Complete.
+	hold time.Duration
 }
 
 // Option changes a Limiter built by New.
@@ -65,6 +68,18 @@ type Option func(*Limiter)
 // latency. Default 0.
 func WithMargin(margin time.Duration) Option {
 	return func(l *Limiter) { l.margin = margin }
+}
+
+// WithHold scores each admission at its time plus hold until Complete
+// records when its publish ended. Ably counts a message when it arrives,
+// which is between admission and the end of the publish, so counting from
+// the end bounds every window of arrivals at Ably whatever the delay, and
+// the margin then only needs to cover rounding and clock drift. hold must
+// be longer than any publish can take, so that an admission never leaves
+// the window while its messages may still reach Ably. Default 0:
+// admissions count from the time they were admitted.
+func WithHold(hold time.Duration) Option {
+	return func(l *Limiter) { l.hold = hold }
 }
 
 // WithMetrics counts the admitted messages in m.LimiterAdmissions, and the
@@ -136,7 +151,7 @@ func (l *Limiter) AdmitRequest(ctx context.Context, requestID string, n int) (ad
 	}
 	windowMicros := l.EffectiveWindow().Microseconds()
 	reply, err := limiterScript.Run(ctx, l.client, []string{l.key},
-		l.limit, windowMicros, n, requestID).Int64Slice()
+		l.limit, windowMicros, n, requestID, l.hold.Microseconds()).Int64Slice()
 	if err != nil {
 		return 0, 0, fmt.Errorf("run limiter script: %w", err)
 	}
@@ -155,6 +170,22 @@ func (l *Limiter) AdmitRequest(ctx context.Context, requestID string, n int) (ad
 		}
 	}
 	return admitted, wait, nil
+}
+
+// Complete records that the publish admitted by a call with requestID has
+// ended; admitted is the number that call admitted. Call it once Ably
+// returned a response, accepted or not. After a timeout or a lost
+// connection the messages may still arrive later, so the entries should
+// keep their hold.
+func (l *Limiter) Complete(ctx context.Context, requestID string, admitted int) error {
+	if admitted < 1 {
+		return nil
+	}
+	members := make([]any, admitted)
+	for i := range members {
+		members[i] = requestID + ":" + strconv.Itoa(i+1)
+	}
+	return complete(ctx, l.client, []string{l.key}, members...)
 }
 
 // immediateRetries is how many times Wait calls the script again at once

@@ -8,12 +8,16 @@
 -- ARGV[3]  n: admissions requested by this call (integer >= 1).
 -- ARGV[4]  request id, unique per call. A retry of the same call must pass
 --          the same id.
+-- ARGV[5]  hold in microseconds (integer >= 0): entries are scored at the
+--          admission time plus hold until complete.lua records when their
+--          publish ended, as in group.lua. 0 scores them at admission.
 --
 -- Returns {admitted, wait_us}:
 --   admitted  how many of the n were admitted, from 0 to n.
 --   wait_us   0 when all n were admitted. Otherwise the microseconds
 --             until the next slot frees, which happens when the oldest
---             entry that keeps the log full leaves the window.
+--             entry that keeps the log full leaves the window, at most one
+--             window when that entry is still held.
 --
 -- The script reads the time with TIME, so every replica uses one clock.
 -- Redis 5 and later replicate scripts by their effects, so a write after
@@ -24,6 +28,7 @@ local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local requested = tonumber(ARGV[3])
 local request_id = ARGV[4]
+local hold = tonumber(ARGV[5])
 
 -- Lua 5.1 turns numbers above 1e14 into strings with an exponent, which
 -- would round microsecond times, so numbers sent to Redis are formatted here.
@@ -48,7 +53,9 @@ local function wait_for_slot(now, count)
   if #entry < 2 then
     return 0
   end
-  local wait = tonumber(entry[2]) + window - now
+  -- A held entry leaves one window after its publish ends, which is at
+  -- least one window from now.
+  local wait = math.min(tonumber(entry[2]) + window - now, window)
   if wait < 1 then
     wait = 1
   end
@@ -89,7 +96,7 @@ if admitted > free then
 end
 -- ZADD takes the members in chunks, because unpack of a very long table
 -- would overflow the Lua stack.
-local score = integer(now)
+local score = integer(now + hold)
 local chunk = 500
 for first = 1, admitted, chunk do
   local last = math.min(first + chunk - 1, admitted)
@@ -101,7 +108,7 @@ for first = 1, admitted, chunk do
   redis.call('ZADD', key, unpack(args))
 end
 -- The key outlives its newest entry by one window, then Redis drops it.
-redis.call('PEXPIRE', key, integer(math.ceil(window / 1000) + 1))
+redis.call('PEXPIRE', key, integer(math.ceil((hold + window) / 1000) + 1))
 
 local wait = 0
 if admitted < requested then

@@ -96,6 +96,23 @@ func Classify(err error) Outcome {
 	return Retry
 }
 
+// codeTimeout is ably-go's code for a request that timed out.
+const codeTimeout = 50003
+
+// Answered reports whether a publish attempt that returned err got a
+// response from Ably, accepted or not. Without one (a timeout, a network
+// error, a canceled context) the request may still reach Ably later.
+func Answered(err error) bool {
+	if err == nil {
+		return true
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	info := errorInfo(err)
+	return info != nil && int(info.Code) != codeTimeout
+}
+
 // Code returns the Ably error code in err, or 0 when err carries none.
 func Code(err error) int {
 	if info := errorInfo(err); info != nil {

@@ -98,3 +98,27 @@ func TestParseEndpoint(t *testing.T) {
 		})
 	}
 }
+
+func TestAnswered(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{name: "accepted", err: nil, want: true},
+		{name: "rate limited", err: &ably.ErrorInfo{StatusCode: 429, Code: 42911}, want: true},
+		{name: "server error", err: &ably.ErrorInfo{StatusCode: 500, Code: 50000}, want: true},
+		{name: "rejected", err: fmt.Errorf("publish: %w", &ably.ErrorInfo{StatusCode: 400, Code: 40009}), want: true},
+		{name: "ably-go timeout", err: &ably.ErrorInfo{StatusCode: 500, Code: 50003}, want: false},
+		{name: "deadline", err: fmt.Errorf("publish: %w", context.DeadlineExceeded), want: false},
+		{name: "canceled", err: context.Canceled, want: false},
+		{name: "network error", err: &net.OpError{Op: "dial", Err: errors.New("connection refused")}, want: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := publish.Answered(tt.err); got != tt.want {
+				t.Errorf("Answered(%v) = %v, want %v", tt.err, got, tt.want)
+			}
+		})
+	}
+}

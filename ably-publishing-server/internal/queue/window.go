@@ -35,6 +35,9 @@ type Window struct {
 	// were published before, by any replica, without being acknowledged:
 	// 0 when none. See SavePlan.
 	Plan int
+	// Moved is how many trades this call moved from the queue into the
+	// processing list.
+	Moved int
 }
 
 // Window moves trades from the queue into the processing list until the
@@ -56,7 +59,7 @@ func (q *Queue) Window(ctx context.Context, size int) (Window, error) {
 	if err != nil {
 		return Window{}, fmt.Errorf("fill %s from %s: %w", q.processing, q.queue, err)
 	}
-	if len(reply) != 2 {
+	if len(reply) != 3 {
 		return Window{}, fmt.Errorf("%w: %d elements", ErrUnexpectedWindow, len(reply))
 	}
 	items, ok := reply[0].([]any)
@@ -75,6 +78,11 @@ func (q *Queue) Window(ctx context.Context, size int) (Window, error) {
 			return Window{}, fmt.Errorf("%w: plan %q", ErrUnexpectedWindow, plan)
 		}
 	}
+	moved, ok := reply[2].(int64)
+	if !ok || moved < 0 || moved > int64(size) {
+		return Window{}, fmt.Errorf("%w: moved count %v", ErrUnexpectedWindow, reply[2])
+	}
+	w.Moved = int(moved)
 	return w, nil
 }
 

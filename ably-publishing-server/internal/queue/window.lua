@@ -8,16 +8,28 @@
 -- ARGV[1]  size: the number of trades the processing list should hold
 --          (integer >= 1).
 --
--- Returns {payloads, plan}: the first size entries of the processing list,
--- oldest first, after moving trades from the queue until the list holds
--- size entries or the queue is empty, and the plan of the first entry, or
--- false when it has none. A trade is always in exactly one of the lists.
+-- Returns {payloads, plan, moved}: the first size entries of the
+-- processing list, oldest first, after moving trades from the queue until
+-- the list holds size entries or the queue is empty; the plan of the first
+-- entry, or false when it has none; and how many trades were moved. The
+-- script runs atomically, so a trade is always in exactly one of the lists.
 
 local size = tonumber(ARGV[1])
-local held = redis.call('LLEN', KEYS[2])
-for _ = held + 1, size do
-  if not redis.call('LMOVE', KEYS[1], KEYS[2], 'LEFT', 'RIGHT') then
-    break
+local missing = size - redis.call('LLEN', KEYS[2])
+local moved = 0
+if missing > 0 then
+  -- One LRANGE, LTRIM and RPUSH move the trades in order, which costs far
+  -- less than one LMOVE per trade.
+  local taken = redis.call('LRANGE', KEYS[1], 0, missing - 1)
+  moved = #taken
+  if moved > 0 then
+    redis.call('LTRIM', KEYS[1], moved, -1)
+    -- RPUSH takes the payloads in chunks, because unpack of a very long
+    -- table would overflow the Lua stack.
+    local chunk = 500
+    for first = 1, moved, chunk do
+      redis.call('RPUSH', KEYS[2], unpack(taken, first, math.min(first + chunk - 1, moved)))
+    end
   end
 end
 local payloads = redis.call('LRANGE', KEYS[2], 0, size - 1)
@@ -25,4 +37,4 @@ local plan = false
 if #payloads > 0 then
   plan = redis.call('HGET', KEYS[3], redis.sha1hex(payloads[1]))
 end
-return {payloads, plan}
+return {payloads, plan, moved}

@@ -27,6 +27,9 @@ func TestWindow_FillsAndReturnsHead(t *testing.T) {
 	if rest := listContents(t, client, keys.Queue(queueKey)); !slices.Equal(rest, []string{"d", "e"}) {
 		t.Errorf("queue holds %v after the window, expected [d e]", rest)
 	}
+	if head.Moved != 3 {
+		t.Errorf("Moved = %d, expected 3", head.Moved)
+	}
 
 	t.Run("same window again", func(t *testing.T) {
 		again, err := q.Window(ctx, 3)
@@ -35,6 +38,9 @@ func TestWindow_FillsAndReturnsHead(t *testing.T) {
 		}
 		if !slices.Equal(again.Payloads, got) {
 			t.Errorf("second Window(3) = %v, expected the unchanged %v", again, got)
+		}
+		if again.Moved != 0 {
+			t.Errorf("Moved = %d on a full processing list, expected 0", again.Moved)
 		}
 	})
 
@@ -53,6 +59,9 @@ func TestWindow_FillsAndReturnsHead(t *testing.T) {
 		if want := []string{"b", "d", "e"}; !slices.Equal(next.Payloads, want) {
 			t.Errorf("Window(3) after ack = %v, expected %v", next, want)
 		}
+		if next.Moved != 2 {
+			t.Errorf("Moved = %d after two acks, expected 2", next.Moved)
+		}
 	})
 
 	t.Run("ack of a missing payload", func(t *testing.T) {
@@ -64,6 +73,49 @@ func TestWindow_FillsAndReturnsHead(t *testing.T) {
 			t.Errorf("AckMany removed %d, expected 1", removed)
 		}
 	})
+}
+
+func TestAckMany_HeadAndDuplicates(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	client := newClient(t, srv)
+	q := queue.New(client, queueKey, "replica-a")
+	ctx := t.Context()
+	// The same payload twice, as after a trade was pushed twice.
+	push(t, client, "a", "b", "a", "c", "d")
+	if _, err := q.Window(ctx, 5); err != nil {
+		t.Fatalf("Window: %v", err)
+	}
+	processing := keys.Processing(queueKey, "replica-a")
+
+	removed, err := q.AckMany(ctx, []string{"a", "b"})
+	if err != nil {
+		t.Fatalf("AckMany(a, b): %v", err)
+	}
+	if removed != 2 {
+		t.Errorf("AckMany(a, b) removed %d, expected 2", removed)
+	}
+	if got := listContents(t, client, processing); !slices.Equal(got, []string{"a", "c", "d"}) {
+		t.Errorf("processing list %v after acking the head, expected [a c d]", got)
+	}
+
+	removed, err = q.AckMany(ctx, []string{"a", "d"})
+	if err != nil {
+		t.Fatalf("AckMany(a, d): %v", err)
+	}
+	if removed != 2 {
+		t.Errorf("AckMany(a, d) removed %d, expected 2", removed)
+	}
+	if got := listContents(t, client, processing); !slices.Equal(got, []string{"c"}) {
+		t.Errorf("processing list %v after acking a and d, expected [c]", got)
+	}
+
+	removed, err = q.AckMany(ctx, []string{"c", "c"})
+	if err != nil {
+		t.Fatalf("AckMany(c, c): %v", err)
+	}
+	if removed != 1 {
+		t.Errorf("AckMany(c, c) removed %d, expected the 1 copy in the list", removed)
+	}
 }
 
 func TestWindow_EmptyQueue(t *testing.T) {

@@ -73,6 +73,7 @@ type BatchQueue interface {
 type ChannelLimiter interface {
 	NewRequestID() string
 	WaitRequest(ctx context.Context, requestID, channel string, n, minimum int) (int, error)
+	Complete(ctx context.Context, requestID, channel string) error
 }
 
 // BatchPublisher sends trades to a channel in one request;
@@ -110,8 +111,7 @@ func (w *Worker) runBatched(ctx context.Context) error {
 		}
 		w.redisRecovered("window", attempt)
 		attempt = 0
-		// NOTE: the trades that Window moves from the queue are not counted
-		// in the taken metric, only those of the blocking take below.
+		w.metrics.Taken.Add(float64(head.Moved))
 		if len(head.Payloads) == 0 {
 			// Both lists are empty: block until a trade arrives. The trade
 			// moves into the processing list, and the next window returns
@@ -226,7 +226,7 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 	base := batch[0].ID
 	retries, configFailures := 0, 0
 	for {
-		admitted, ok := w.admitChannel(ctx, channel, len(batch), minimum)
+		requestID, admitted, ok := w.admitChannel(ctx, channel, len(batch), minimum)
 		if !ok {
 			return false
 		}
@@ -238,6 +238,11 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 			return false
 		}
 		err := w.publishBatchOnce(ctx, channel, base, batch)
+		if publish.Answered(err) {
+			w.completeAdmission(ctx, base, func(cctx context.Context) error {
+				return b.Limiter.Complete(cctx, requestID, channel)
+			})
+		}
 		var delay time.Duration
 		switch outcome := publish.Classify(err); outcome {
 		case publish.Published:
@@ -307,18 +312,21 @@ func (w *Worker) publishBatchOnce(ctx context.Context, channel, base string, tra
 
 // admitChannel waits for at least minimum and up to n slots of channel,
 // retrying Redis errors under one request id so that a lost reply never
-// admits twice. It returns false when ctx ended first.
-func (w *Worker) admitChannel(ctx context.Context, channel string, n, minimum int) (int, bool) {
+// admits twice. It returns the request id and the admitted count, or false
+// when ctx ended first.
+func (w *Worker) admitChannel(ctx context.Context, channel string, n, minimum int) (string, int, bool) {
 	lim := w.cfg.Batching.Limiter
 	requestID := lim.NewRequestID()
+	started := time.Now()
 	for attempt := 0; ; attempt++ {
 		admitted, err := lim.WaitRequest(ctx, requestID, channel, n, minimum)
 		if err == nil {
 			w.redisRecovered("limiter", attempt)
-			return admitted, true
+			w.metrics.LimiterWait.Observe(time.Since(started).Seconds())
+			return requestID, admitted, true
 		}
 		if ctx.Err() != nil {
-			return 0, false
+			return "", 0, false
 		}
 		w.redisFailed(ctx, "limiter", err, attempt)
 	}

@@ -58,15 +58,19 @@ func newBatchReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Ins
 	if err != nil {
 		tb.Fatalf("route.New: %v", err)
 	}
-	group, err := limiter.NewGroup(rdb, time.Second, limiter.WithMargin(50*time.Millisecond), limiter.WithRequestPrefix(id))
+	m := metrics.NewPublisher(nil)
+	group, err := limiter.NewGroup(rdb, time.Second, limiter.WithMargin(50*time.Millisecond),
+		limiter.WithHold(6*time.Second), limiter.WithRequestPrefix(id), limiter.WithMetrics(m))
 	if err != nil {
 		tb.Fatalf("limiter.NewGroup: %v", err)
 	}
-	account := limiter.Scope{Key: keys.RateLog(queueKey), Limit: opts.limit}
+	account := limiter.Scope{Key: keys.RateLog(queueKey), Counts: keys.RateCounts(queueKey), Limit: opts.limit}
 	scopes := func(string) []limiter.Scope { return []limiter.Scope{account} }
 	if router.Routed() {
 		scopes = func(channel string) []limiter.Scope {
-			return []limiter.Scope{{Key: keys.ChannelRateLog(queueKey, channel), Limit: opts.channelLimit}, account}
+			own := limiter.Scope{Key: keys.ChannelRateLog(queueKey, channel), Counts: keys.ChannelRateCounts(queueKey, channel),
+				Limit: opts.channelLimit}
+			return []limiter.Scope{own, account}
 		}
 	}
 	channelLimiter := limiter.Channels{Group: group, Scopes: scopes}
@@ -90,8 +94,8 @@ func newBatchReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Ins
 	}
 	state := &health.State{}
 	logger := slog.New(slog.NewTextHandler(tb.Output(), &slog.HandlerOptions{Level: slog.LevelInfo})).With("replica", id)
-	w := worker.New(cfg, q, lim, publish.New(client, channelName), state, metrics.NewPublisher(nil), logger)
-	return &replica{id: id, worker: w, health: state}
+	w := worker.New(cfg, q, lim, publish.New(client, channelName), state, m, logger)
+	return &replica{id: id, worker: w, health: state, metrics: m}
 }
 
 // newBatchEmulator starts an emulator whose channel limit is far above
@@ -344,11 +348,11 @@ func TestBatch_RepublishKeepsMessageIDs(t *testing.T) {
 // free slots.
 func fillLog(tb testing.TB, rdb *redis.Client, count int) {
 	tb.Helper()
-	held, err := rdb.ZCard(tb.Context(), keys.RateLog(queueKey)).Result()
-	if err != nil {
-		tb.Fatalf("ZCARD: %v", err)
+	held, err := rdb.HGet(tb.Context(), keys.RateCounts(queueKey), "total").Int()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		tb.Fatalf("read the log's admissions: %v", err)
 	}
-	missing := count - int(held)
+	missing := count - held
 	if missing <= 0 {
 		return
 	}
@@ -357,7 +361,7 @@ func fillLog(tb testing.TB, rdb *redis.Client, count int) {
 		tb.Fatalf("limiter.NewGroup: %v", err)
 	}
 	admitted, _, err := group.AdmitRequest(tb.Context(), group.NewRequestID(), missing, missing,
-		limiter.Scope{Key: keys.RateLog(queueKey), Limit: 1 << 30})
+		limiter.Scope{Key: keys.RateLog(queueKey), Counts: keys.RateCounts(queueKey), Limit: 1 << 30})
 	if err != nil || admitted != missing {
 		tb.Fatalf("add %d entries to the log: admitted %d, %v", missing, admitted, err)
 	}

@@ -41,6 +41,43 @@ func waitForEmptyLists(tb testing.TB, rdb *redis.Client, r *replica) {
 	})
 }
 
+func TestWorkerMetrics_BatchedCountsTaken(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	emu := newBatchEmulator(t, 0)
+	rdb := newRedisClient(t, srv)
+	// Pushed before the start, so the window moves most of them.
+	pushTrades(t, rdb, "ok", 25)
+	push(t, rdb, keys.Queue(queueKey), "not json")
+
+	r := newBatchReplica(t, srv, emu, "replica-a", batchOptions{size: 10, limit: 1000})
+	r.start(t)
+	waitForEmptyLists(t, rdb, r)
+	// Pushed while the queue is empty, so a blocking take moves the first.
+	pushTrades(t, rdb, "late", 5)
+	waitFor(t, "the late trades to be published", func() bool {
+		return testutil.ToFloat64(r.metrics.Published) == 30
+	})
+	waitForEmptyLists(t, rdb, r)
+	r.stop(t)
+	m := r.metrics
+
+	if got := testutil.ToFloat64(m.Taken); got != 31 {
+		t.Errorf("taken = %v, want the 31 entries pushed", got)
+	}
+	if got := testutil.ToFloat64(m.Published); got != 30 {
+		t.Errorf("published = %v, want 30", got)
+	}
+	if got := counterValue(m.DeadLettered, metrics.ReasonMalformed); got != 1 {
+		t.Errorf("dead-lettered malformed = %v, want 1", got)
+	}
+	if got := testutil.ToFloat64(m.LimiterAdmissions); got != 30 {
+		t.Errorf("limiter admissions = %v, want 30", got)
+	}
+	if _, sum := histogram(t, m.PublishBatchSize); sum != 30 {
+		t.Errorf("messages in publish requests = %v, want 30", sum)
+	}
+}
+
 func TestWorkerMetrics_CountOutcomes(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
 	emu := emulatortest.Start(t)

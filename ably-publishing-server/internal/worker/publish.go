@@ -17,10 +17,16 @@ import (
 func (w *Worker) publish(ctx context.Context, payload string, t trade.Trade) bool {
 	retries, configFailures := 0, 0
 	for {
-		if !w.admit(ctx, t.ID) {
+		requestID, ok := w.admit(ctx, t.ID)
+		if !ok {
 			return false
 		}
 		err := w.publishOnce(ctx, t)
+		if publish.Answered(err) {
+			w.completeAdmission(ctx, t.ID, func(cctx context.Context) error {
+				return w.limiter.Complete(cctx, requestID, 1)
+			})
+		}
 		var delay time.Duration
 		switch outcome := publish.Classify(err); outcome {
 		case publish.Published:
@@ -92,9 +98,9 @@ func (w *Worker) ablyRecovered(tradeID string, failures int) {
 
 // admit waits for one limiter slot, retrying Redis errors with a backoff.
 // Every retry passes the same request id, so that a call whose reply was
-// lost after the limiter admitted it takes no second slot. It returns
-// false when ctx ended first.
-func (w *Worker) admit(ctx context.Context, tradeID string) bool {
+// lost after the limiter admitted it takes no second slot. It returns the
+// request id, or false when ctx ended first.
+func (w *Worker) admit(ctx context.Context, tradeID string) (string, bool) {
 	requestID := w.limiter.NewRequestID()
 	started := time.Now()
 	for attempt := 0; ; attempt++ {
@@ -102,11 +108,27 @@ func (w *Worker) admit(ctx context.Context, tradeID string) bool {
 		if err == nil {
 			w.redisRecovered("limiter", attempt)
 			w.metrics.LimiterWait.Observe(time.Since(started).Seconds())
-			return true
+			return requestID, true
 		}
 		if ctx.Err() != nil {
-			return false
+			return "", false
 		}
 		w.redisFailed(ctx, "limiter", err, attempt, "trade_id", tradeID)
+	}
+}
+
+// completeAdmission records in the limiter that a publish Ably answered
+// has ended, so that its slots count from now instead of from the end of
+// the hold. It makes one attempt, not canceled by shutdown. A failure
+// only keeps the slots taken until the hold ends, so it is logged and not
+// retried.
+func (w *Worker) completeAdmission(ctx context.Context, tradeID string, complete func(context.Context) error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.PublishTimeout)
+	defer cancel()
+	if err := complete(cctx); err != nil {
+		if ok, suppressed := w.throttle.Allow("redis_complete"); ok {
+			w.logger.Warn("could not record the end of a publish in the limiter; its slots stay taken until the hold ends",
+				"trade_id", tradeID, "error", err, "suppressed", suppressed)
+		}
 	}
 }

@@ -35,6 +35,7 @@ type Queue interface {
 type Limiter interface {
 	NewRequestID() string
 	WaitRequest(ctx context.Context, requestID string, n int) (int, error)
+	Complete(ctx context.Context, requestID string, admitted int) error
 }
 
 // Publisher sends one trade to Ably; *publish.Publisher implements it.

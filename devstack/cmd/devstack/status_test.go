@@ -114,6 +114,16 @@ func TestSampler_ReadsRedisAndMetrics(t *testing.T) {
 			t.Errorf("in window = %d, want the 2 admissions of the last second", first.InWindow)
 		}
 	})
+	t.Run("batched log", func(t *testing.T) {
+		// With BATCH_SIZE above 1 the counts hash holds the admissions.
+		if err := rdb.HSet(ctx, keys.RateCounts(testQueueKey), "total", 120).Err(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rdb.Del(context.WithoutCancel(ctx), keys.RateCounts(testQueueKey)) })
+		if got := sample(t, sampler).InWindow; got != 120 {
+			t.Errorf("in window = %d, want the 120 admissions of the counts hash", got)
+		}
+	})
 	t.Run("metrics", func(t *testing.T) {
 		if first.Produced != 40 {
 			t.Errorf("produced = %d, want 40", first.Produced)
