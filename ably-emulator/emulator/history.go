@@ -28,7 +28,31 @@ func (p position) after(q position) bool {
 // while sequence has at most 6 digits and index at most 3, and parseSerial
 // reads p back from them.
 func formatSerial(unixMilli int64, serverID string, p position) string {
-	return fmt.Sprintf("%014d-%06d@%s:%03d", unixMilli, p.sequence, serverID, p.index)
+	if unixMilli < 0 || p.index < 0 {
+		return fmt.Sprintf("%014d-%06d@%s:%03d", unixMilli, p.sequence, serverID, p.index)
+	}
+	// The same text as the Sprintf above, built without fmt because a
+	// publish formats one serial per message.
+	var stack [64]byte
+	buf := appendZeroPadded(stack[:0], uint64(unixMilli), 14)
+	buf = append(buf, '-')
+	buf = appendZeroPadded(buf, p.sequence, 6)
+	buf = append(buf, '@')
+	buf = append(buf, serverID...)
+	buf = append(buf, ':')
+	buf = appendZeroPadded(buf, uint64(p.index), 3)
+	return string(buf)
+}
+
+// appendZeroPadded appends v in decimal, padded with leading zeros to at
+// least width digits, as fmt's %0<width>d does for a non-negative value.
+func appendZeroPadded(buf []byte, v uint64, width int) []byte {
+	var digits [20]byte
+	text := strconv.AppendUint(digits[:0], v, 10)
+	for range width - len(text) {
+		buf = append(buf, '0')
+	}
+	return append(buf, text...)
 }
 
 // parseSerial returns the position in a serial that formatSerial made for

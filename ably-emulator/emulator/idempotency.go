@@ -9,19 +9,26 @@ import "time"
 // so memory is bounded by the channel rate times the window. Not safe for
 // concurrent use.
 type idempotencyIndex struct {
-	window  time.Duration
-	expires map[string]time.Time
+	window time.Duration
+	// epoch is the time of the first call. Expiry times are nanoseconds
+	// after it, computed with time.Time.Sub, so they compare as time.Time
+	// values do, by the monotonic clock when both times have one. Unlike
+	// time.Time, the int64 values hold no pointer for the garbage collector
+	// to scan.
+	epoch   time.Time
+	started bool
+	expires map[string]int64
 	queue   []idempotencyEntry // oldest first, from index head
 	head    int
 }
 
 type idempotencyEntry struct {
 	id      string
-	expires time.Time
+	expires int64 // nanoseconds after epoch
 }
 
 func newIdempotencyIndex(window time.Duration) *idempotencyIndex {
-	return &idempotencyIndex{window: window, expires: make(map[string]time.Time)}
+	return &idempotencyIndex{window: window, expires: make(map[string]int64)}
 }
 
 // contains reports whether id was accepted within the window ending at now.
@@ -33,7 +40,7 @@ func (x *idempotencyIndex) contains(id string, now time.Time) bool {
 
 // add remembers id as accepted at now.
 func (x *idempotencyIndex) add(id string, now time.Time) {
-	expires := now.Add(x.window)
+	expires := int64(x.sinceEpoch(now) + x.window)
 	x.expires[id] = expires
 	x.queue = append(x.queue, idempotencyEntry{id: id, expires: expires})
 }
@@ -43,13 +50,24 @@ func (x *idempotencyIndex) size() int {
 	return len(x.expires)
 }
 
+// sinceEpoch returns the time from the epoch to now, setting the epoch to
+// now on the first call.
+func (x *idempotencyIndex) sinceEpoch(now time.Time) time.Duration {
+	if !x.started {
+		x.epoch = now
+		x.started = true
+	}
+	return now.Sub(x.epoch)
+}
+
 // prune removes the ids whose window has passed.
 func (x *idempotencyIndex) prune(now time.Time) {
-	for x.head < len(x.queue) && !x.queue[x.head].expires.After(now) {
+	elapsed := int64(x.sinceEpoch(now))
+	for x.head < len(x.queue) && x.queue[x.head].expires <= elapsed {
 		entry := x.queue[x.head]
 		// An id re-added after its expiry has a newer entry later in the
 		// queue; only delete the map entry that this queue entry created.
-		if x.expires[entry.id].Equal(entry.expires) {
+		if x.expires[entry.id] == entry.expires {
 			delete(x.expires, entry.id)
 		}
 		x.queue[x.head] = idempotencyEntry{}

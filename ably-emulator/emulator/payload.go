@@ -85,6 +85,10 @@ func (p *Payload) UnmarshalJSON(data []byte) error {
 	case 'n':
 		*p = Payload{}
 	case '"':
+		if s, ok := unquoteSimpleJSONString(trimmed); ok {
+			*p = TextPayload(s)
+			return nil
+		}
 		var s string
 		if err := json.Unmarshal(trimmed, &s); err != nil {
 			return err

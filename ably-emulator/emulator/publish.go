@@ -89,13 +89,11 @@ func (s *Server) admit(ch *channel, in publishInput) (publishResult, *ErrorInfo)
 
 	serials := make([]*string, len(in.messages))
 	fresh := make([]int, 0, len(in.messages))
-	batchIDs := make(map[string]struct{}, len(in.messages))
+	// checkMessageIDs has run, so no id occurs twice in one publish: the
+	// ids are <base>:0 to <base>:n-1, or a publish has one message.
 	for i, m := range in.messages {
-		if m.ID != "" {
-			if _, inBatch := batchIDs[m.ID]; inBatch || ch.seen.contains(m.ID, now) {
-				continue
-			}
-			batchIDs[m.ID] = struct{}{}
+		if m.ID != "" && ch.seen.contains(m.ID, now) {
+			continue
 		}
 		fresh = append(fresh, i)
 	}
@@ -128,9 +126,10 @@ func (s *Server) admit(ch *channel, in publishInput) (publishResult, *ErrorInfo)
 		if in.origin != nil {
 			m.ConnectionID = in.origin.id
 		}
-		serial := m.Serial
-		serials[i] = &serial
-		ch.records.add(newRecordedMessage(m, now))
+		// The message is not changed after this point, so the serials,
+		// the records and the history share it.
+		serials[i] = &m.Serial
+		ch.records.add(m, now)
 		ch.history.add(m, pos)
 		ch.lastPos = pos
 		delivered = append(delivered, m)

@@ -35,7 +35,8 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, errInfo)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(s.maxFrameSize())))
+	limit := int64(s.maxFrameSize())
+	body, err := readAllSized(http.MaxBytesReader(w, r.Body, limit), min(r.ContentLength, limit))
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -66,4 +67,26 @@ func (s *Server) handlePublish(w http.ResponseWriter, r *http.Request) {
 		MessageID: result.messageID,
 		Serials:   result.serials,
 	})
+}
+
+// readAllSized reads r to the end like io.ReadAll, starting with room for
+// sizeHint bytes (the request's Content-Length, or -1 when unknown) so that
+// a publish body is read without growing the buffer.
+func readAllSized(r io.Reader, sizeHint int64) ([]byte, error) {
+	// One byte more than the hint lets the final Read see io.EOF without
+	// growing the buffer.
+	buf := make([]byte, 0, max(sizeHint+1, 512))
+	for {
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
 }

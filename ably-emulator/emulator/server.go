@@ -216,8 +216,9 @@ func (s *Server) Messages(channelName string) []RecordedMessage {
 		return nil
 	}
 	ch.mu.Lock()
-	defer ch.mu.Unlock()
-	return ch.records.list()
+	entries := ch.records.entries()
+	ch.mu.Unlock()
+	return recordedMessages(entries)
 }
 
 // AddFault queues a fault for the next publishes; the error wraps
