@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"time"
 )
 
@@ -54,26 +53,35 @@ var (
 	ErrInvalidField = errors.New("invalid field")
 )
 
-var (
-	idPattern     = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
-	symbolPattern = regexp.MustCompile(`^[A-Z0-9._-]{1,16}$`)
-	pricePattern  = regexp.MustCompile(`^(0|[1-9][0-9]{0,14})(\.[0-9]{1,8})?$`)
-)
-
 // Parse decodes one trade strictly: unknown fields, wrong types and trailing
 // data are rejected, and the result is validated.
 func Parse(data []byte) (Trade, error) {
+	t, ok := decodeFast(data)
+	if !ok {
+		var err error
+		if t, err = decodeStrict(data); err != nil {
+			return Trade{}, err
+		}
+	}
+	if err := t.Validate(); err != nil {
+		return Trade{}, err
+	}
+	return t, nil
+}
+
+// decodeStrict decodes data with encoding/json. It defines the result and
+// the error of Parse for every input that decodeFast does not take.
+func decodeStrict(data []byte) (Trade, error) {
 	var t Trade
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&t); err != nil {
 		return Trade{}, fmt.Errorf("%w: %s", ErrNotJSON, describeJSONError(err))
 	}
+	// NOTE: More reports false when the next byte is ']' or '}', so data
+	// such as `{...}}` or `{...}]x` passes this check.
 	if dec.More() {
 		return Trade{}, fmt.Errorf("%w: data after the object", ErrNotJSON)
-	}
-	if err := t.Validate(); err != nil {
-		return Trade{}, err
 	}
 	return t, nil
 }
@@ -83,15 +91,15 @@ func (t Trade) Validate() error {
 	switch {
 	case t.ID == "":
 		return missing("id")
-	case len(t.ID) > MaxIDLength || !idPattern.MatchString(t.ID):
+	case !isValidID(t.ID):
 		return invalid("id", t.ID, "1 to 64 characters of A-Z a-z 0-9 _ . -")
 	case t.Symbol == "":
 		return missing("symbol")
-	case !symbolPattern.MatchString(t.Symbol):
+	case !isValidSymbol(t.Symbol):
 		return invalid("symbol", t.Symbol, "1 to 16 characters of A-Z 0-9 . _ -")
 	case t.Price == "":
 		return missing("price")
-	case !pricePattern.MatchString(t.Price):
+	case !isValidPrice(t.Price):
 		return invalid("price", t.Price, `a decimal string such as "187.25"`)
 	case t.Size < 1:
 		return invalid("size", fmt.Sprint(t.Size), "an integer of at least 1")
@@ -101,8 +109,7 @@ func (t Trade) Validate() error {
 		return invalid("seq", fmt.Sprint(t.Seq), "an integer of at least 1")
 	case t.Time == "":
 		return missing("ts")
-	}
-	if _, err := time.Parse(TimeLayout, t.Time); err != nil {
+	case !isValidTime(t.Time):
 		return invalid("ts", t.Time, "UTC time with milliseconds, "+TimeLayout)
 	}
 	return nil

@@ -37,29 +37,32 @@ func TestParse_MarshalRoundTrip(t *testing.T) {
 	}
 }
 
+// rejectCases are inputs that Parse rejects, with the error each one wraps
+// and a part of its message.
+var rejectCases = []struct {
+	name    string
+	input   string
+	want    error
+	message string
+}{
+	{"empty input", ``, ErrNotJSON, ""},
+	{"not JSON", `hello`, ErrNotJSON, ""},
+	{"truncated object", `{"id":"p1-1",`, ErrNotJSON, ""},
+	{"array", `[1,2]`, ErrNotJSON, ""},
+	{"unknown field", strings.Replace(validJSON, `"seq":1`, `"seq":1,"venue":"X"`, 1), ErrNotJSON, "venue"},
+	{"size as string", strings.Replace(validJSON, `"size":100`, `"size":"100"`, 1), ErrNotJSON, `field "size" has JSON type string`},
+	{"price as number", strings.Replace(validJSON, `"price":"187.25"`, `"price":187.25`, 1), ErrNotJSON, `field "price"`},
+	{"fractional seq", strings.Replace(validJSON, `"seq":1`, `"seq":1.5`, 1), ErrNotJSON, `field "seq"`},
+	{"trailing object", validJSON + `{}`, ErrNotJSON, "data after the object"},
+	{"missing id", strings.Replace(validJSON, `"id":"p1-1",`, ``, 1), ErrMissingField, `"id"`},
+	{"missing price", strings.Replace(validJSON, `"price":"187.25",`, ``, 1), ErrMissingField, `"price"`},
+	{"missing ts", strings.Replace(validJSON, `,"ts":"2025-03-14T09:30:00.123Z"`, ``, 1), ErrMissingField, `"ts"`},
+	{"price abc", strings.Replace(validJSON, `"187.25"`, `"abc"`, 1), ErrInvalidField, `"price": "abc"`},
+	{"missing size", strings.Replace(validJSON, `"size":100,`, ``, 1), ErrInvalidField, `"size"`},
+}
+
 func TestParse_Rejects(t *testing.T) {
-	cases := []struct {
-		name    string
-		input   string
-		want    error
-		message string
-	}{
-		{"empty input", ``, ErrNotJSON, ""},
-		{"not JSON", `hello`, ErrNotJSON, ""},
-		{"truncated object", `{"id":"p1-1",`, ErrNotJSON, ""},
-		{"array", `[1,2]`, ErrNotJSON, ""},
-		{"unknown field", strings.Replace(validJSON, `"seq":1`, `"seq":1,"venue":"X"`, 1), ErrNotJSON, "venue"},
-		{"size as string", strings.Replace(validJSON, `"size":100`, `"size":"100"`, 1), ErrNotJSON, `field "size" has JSON type string`},
-		{"price as number", strings.Replace(validJSON, `"price":"187.25"`, `"price":187.25`, 1), ErrNotJSON, `field "price"`},
-		{"fractional seq", strings.Replace(validJSON, `"seq":1`, `"seq":1.5`, 1), ErrNotJSON, `field "seq"`},
-		{"trailing object", validJSON + `{}`, ErrNotJSON, "data after the object"},
-		{"missing id", strings.Replace(validJSON, `"id":"p1-1",`, ``, 1), ErrMissingField, `"id"`},
-		{"missing price", strings.Replace(validJSON, `"price":"187.25",`, ``, 1), ErrMissingField, `"price"`},
-		{"missing ts", strings.Replace(validJSON, `,"ts":"2025-03-14T09:30:00.123Z"`, ``, 1), ErrMissingField, `"ts"`},
-		{"price abc", strings.Replace(validJSON, `"187.25"`, `"abc"`, 1), ErrInvalidField, `"price": "abc"`},
-		{"missing size", strings.Replace(validJSON, `"size":100,`, ``, 1), ErrInvalidField, `"size"`},
-	}
-	for _, tc := range cases {
+	for _, tc := range rejectCases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse([]byte(tc.input))
 			if !errors.Is(err, tc.want) {
