@@ -43,8 +43,10 @@ type Config struct {
 	// RateWindow is the length of the sliding window. Default 1s.
 	RateWindow time.Duration
 	// RateMargin widens the window the limiter enforces to
-	// RateWindow+RateMargin, to absorb variation in the delay between
-	// admission and Ably's receipt. Default 50ms.
+	// RateWindow+RateMargin. The limiter counts each admission from the
+	// end of its publish, after Ably received it, so the margin only
+	// covers rounding and the drift between Redis's and Ably's clocks.
+	// Default 10ms.
 	RateMargin time.Duration
 	// HTTPAddr is the listen address of the HTTP endpoints. Default :8080.
 	HTTPAddr string
@@ -91,8 +93,8 @@ func registerSettings(set *envconfig.Set, cfg *Config, hostname string) {
 		"maximum messages all replicas together publish per RATE_WINDOW, from 1 to 100000")
 	set.Duration(&cfg.RateWindow, "RATE_WINDOW", time.Second, 10*time.Millisecond, time.Hour,
 		"length of the limiter's sliding window, such as 1s")
-	set.Duration(&cfg.RateMargin, "RATE_MARGIN", 50*time.Millisecond, 0, 10*time.Second,
-		"added to RATE_WINDOW when spacing admissions, such as 50ms: while the delay from admission to Ably's receipt varies by less than this, no RATE_WINDOW at Ably contains more than RATE_LIMIT messages")
+	set.Duration(&cfg.RateMargin, "RATE_MARGIN", 10*time.Millisecond, 0, 10*time.Second,
+		"added to RATE_WINDOW when spacing admissions, such as 10ms; admissions count from the end of their publish, so this only covers rounding and clock drift between Redis and Ably")
 	set.String(&cfg.HTTPAddr, "HTTP_ADDR", ":8080", "listen address of /token, /config, /healthz, /readyz, /stats and /metrics, host:port")
 	set.String(&cfg.ReplicaID, "REPLICA_ID", hostname,
 		"unique id of this replica; names its processing list (default the host name, the pod name on Kubernetes)")

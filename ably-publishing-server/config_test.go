@@ -42,7 +42,7 @@ func TestConfig_Defaults(t *testing.T) {
 		{"ChannelName", cfg.ChannelName, "trades"},
 		{"RateLimit", cfg.RateLimit, 50},
 		{"RateWindow", cfg.RateWindow, time.Second},
-		{"RateMargin", cfg.RateMargin, 50 * time.Millisecond},
+		{"RateMargin", cfg.RateMargin, 10 * time.Millisecond},
 		{"HTTPAddr", cfg.HTTPAddr, ":8080"},
 		{"ReplicaID", cfg.ReplicaID, "host-1"},
 		{"TokenTTL", cfg.TokenTTL, 15 * time.Minute},

@@ -54,8 +54,7 @@ func TestToken_SubscribesButCannotPublish(t *testing.T) {
 	}
 	select {
 	case m := <-received:
-		data, _ := m.Data.(map[string]any)
-		if data["id"] != "token-test-1" {
+		if stack.TradeIDOf(m.Data) != "token-test-1" {
 			t.Errorf("received message %s with data %v, want the trade token-test-1", m.ID, m.Data)
 		}
 	case <-time.After(30 * time.Second):

@@ -53,8 +53,7 @@ func subscribe(tb testing.TB, s *stack.Stack) *subscriber {
 	ctx, cancel := context.WithTimeout(tb.Context(), 30*time.Second)
 	defer cancel()
 	_, err = client.Channels.Get(channelName).Subscribe(ctx, "trade", func(m *ably.Message) {
-		data, _ := m.Data.(map[string]any)
-		id, _ := data["id"].(string)
+		id := stack.TradeIDOf(m.Data)
 		if id == "" {
 			// assertEachOnce reports this key as an unexpected message.
 			id = "message " + m.ID + " without a trade id"
