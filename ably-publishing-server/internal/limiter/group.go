@@ -108,20 +108,7 @@ func (g *Group) AdmitRequest(ctx context.Context, requestID string, n, minimum i
 	if err != nil {
 		return 0, 0, fmt.Errorf("run limiter group script: %w", err)
 	}
-	if len(reply) != 2 || reply[0] < 0 || reply[0] > int64(n) || reply[1] < 0 {
-		return 0, 0, fmt.Errorf("%w: %v", ErrUnexpectedReply, reply)
-	}
-	admitted, wait = int(reply[0]), time.Duration(reply[1])*time.Microsecond
-	if g.metrics != nil {
-		// NOTE: a repeated call with the same request id returns the
-		// earlier admissions again, and they are counted again, as in
-		// Limiter.AdmitRequest.
-		g.metrics.LimiterAdmissions.Add(float64(admitted))
-		if admitted < n {
-			g.metrics.LimiterDenials.Inc()
-		}
-	}
-	return admitted, wait, nil
+	return admissionResult(reply, n, g.metrics)
 }
 
 // Complete records that the publish admitted under requestID has ended, so

@@ -155,18 +155,24 @@ func (l *Limiter) AdmitRequest(ctx context.Context, requestID string, n int) (ad
 	if err != nil {
 		return 0, 0, fmt.Errorf("run limiter script: %w", err)
 	}
+	return admissionResult(reply, n, l.metrics)
+}
+
+// admissionResult checks a limiter script's reply {admitted, wait_us} to a
+// request for n admissions and counts it in m when m is not nil.
+func admissionResult(reply []int64, n int, m *metrics.Publisher) (int, time.Duration, error) {
 	if len(reply) != 2 || reply[0] < 0 || reply[0] > int64(n) || reply[1] < 0 {
 		return 0, 0, fmt.Errorf("%w: %v", ErrUnexpectedReply, reply)
 	}
-	admitted, wait = int(reply[0]), time.Duration(reply[1])*time.Microsecond
-	if l.metrics != nil {
+	admitted, wait := int(reply[0]), time.Duration(reply[1])*time.Microsecond
+	if m != nil {
 		// NOTE: a repeated call with the same request id returns the
 		// earlier admissions again, and they are counted again. The
 		// worker repeats a call only when the first reply was lost, so
 		// the first was never counted.
-		l.metrics.LimiterAdmissions.Add(float64(admitted))
+		m.LimiterAdmissions.Add(float64(admitted))
 		if admitted < n {
-			l.metrics.LimiterDenials.Inc()
+			m.LimiterDenials.Inc()
 		}
 	}
 	return admitted, wait, nil
