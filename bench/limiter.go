@@ -36,9 +36,10 @@ const (
 )
 
 // loadLimiterScript reads the publisher's limiter script from the
-// repository, so the benchmark runs exactly the Lua that production runs.
+// repository, so the benchmark runs exactly the Lua that production runs:
+// group.lua, which every replica uses with BATCH_SIZE above 1.
 func loadLimiterScript(repoRoot string) (*redis.Script, error) {
-	src, err := os.ReadFile(filepath.Join(repoRoot, "ably-publishing-server", "internal", "limiter", "limiter.lua"))
+	src, err := os.ReadFile(filepath.Join(repoRoot, "ably-publishing-server", "internal", "limiter", "group.lua"))
 	if err != nil {
 		return nil, fmt.Errorf("read limiter script: %w", err)
 	}
@@ -65,7 +66,10 @@ func runLimiter(ctx context.Context, dir, repoRoot string, duration time.Duratio
 	ours := func(n int) func(context.Context) (int, error) {
 		return func(ctx context.Context) (int, error) {
 			id := "bench:" + strconv.FormatUint(prefix.Add(1), 10)
-			reply, err := script.Run(ctx, rdb, []string{"bench:log"}, limiterHuge, window, n, id).Int64Slice()
+			// One log, minimum 1, and no hold: every call is scored at
+			// its admission, as the worker's completion would soon do.
+			reply, err := script.Run(ctx, rdb, []string{"bench:log", "bench:logn"},
+				window, n, 1, id, 0, limiterHuge).Int64Slice()
 			if err != nil {
 				return 0, err
 			}

@@ -24,7 +24,7 @@ func (b *bench) limiter(ctx context.Context) error {
 	}
 	r := b.r
 	r.printf("## Limiter: admissions per second\n\n")
-	r.printf("%d goroutines on one private redis-server, %s per variant, a limit no variant reaches. Ratios are per run, then the median.\n\n", limiterConcurrency, b.s.LimiterTime)
+	r.printf("%d goroutines on one private redis-server, %s per variant, a limit no variant reaches. Our script is the publisher's group.lua with one log, one entry per call. Ratios are per run, then the median.\n\n", limiterConcurrency, b.s.LimiterTime)
 	r.printf("| variant | admissions/s | ratio to redis_rate Allow |\n|---|---:|---:|\n")
 	r.printf("| our script, n=1 per call | %.0f | %.2f |\n", median(single), median(singleRatio))
 	r.printf("| our script, n=%d per call | %.0f | %.2f |\n", limiterBatch, median(batched), median(batchedRatio))

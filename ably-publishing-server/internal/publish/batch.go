@@ -2,9 +2,9 @@ package publish
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/ably-fanout/lib/trade"
 	"github.com/ably/ably-go/ably"
@@ -40,12 +40,25 @@ func BatchMessageID(base string, index int) string {
 
 // PublishBatch publishes trades to channel in one request, message i with
 // id BatchMessageID(base, i). Ably accepts or rejects the request whole.
-func (p *BatchPublisher) PublishBatch(ctx context.Context, channel, base string, trades []trade.Trade) error {
+//
+// payloads are the trades as they came from Redis, already validated by
+// trade.Parse. Each is sent as it is, as JSON text with the encoding
+// "json", which subscribers decode into the same object that encoding
+// the trade would give, and which spares ably-go a JSON encoding of every
+// trade. A payload that is not valid UTF-8, which trade.Parse accepts and
+// reads with replacement characters, is sent as the encoded trade instead.
+func (p *BatchPublisher) PublishBatch(ctx context.Context, channel, base string, trades []trade.Trade, payloads []string) error {
+	if len(payloads) != len(trades) {
+		return fmt.Errorf("publish batch from %s: %d payloads for %d trades", base, len(payloads), len(trades))
+	}
 	// ably-go encodes the messages in place, so every attempt gets fresh
 	// ones.
 	msgs := make([]*ably.Message, len(trades))
 	for i, t := range trades {
 		msgs[i] = &ably.Message{ID: BatchMessageID(base, i), Name: EventName, Data: t}
+		if utf8.ValidString(payloads[i]) {
+			msgs[i].Data, msgs[i].Encoding = payloads[i], jsonEncoding
+		}
 	}
 	if err := p.client.Channels.Get(channel).PublishMultiple(ctx, msgs); err != nil {
 		return fmt.Errorf("publish %d trades from %s to %s: %w", len(trades), base, channel, err)
@@ -53,32 +66,26 @@ func (p *BatchPublisher) PublishBatch(ctx context.Context, channel, base string,
 	return nil
 }
 
-// MessageSize returns the bytes that Ably counts for the message of t: its
-// JSON data and the event name. It returns an error only when t cannot be
-// encoded.
-func MessageSize(t trade.Trade) (int, error) {
-	data, err := json.Marshal(t)
-	if err != nil {
-		return 0, fmt.Errorf("encode trade %s: %w", t.ID, err)
-	}
-	return len(data) + len(EventName), nil
+// jsonEncoding is the message encoding of data sent as JSON text.
+const jsonEncoding = "json"
+
+// MessageSize returns the bytes that Ably counts for the message of a
+// trade whose JSON is payload: the data and the event name.
+func MessageSize(payload string) int {
+	return len(payload) + len(EventName)
 }
 
-// FitPrefix returns how many of trades, from the first, fit in one publish
-// of at most maxBytes. It returns at least 1 when trades is not empty, so
-// that a single trade over the limit is still sent and Ably rejects it
-// (40009), which moves it to the dead-letter list.
-func FitPrefix(trades []trade.Trade, maxBytes int) int {
+// FitPrefix returns how many of payloads, from the first, fit in one
+// publish of at most maxBytes. It returns at least 1 when payloads is not
+// empty, so that a single trade over the limit is still sent and Ably
+// rejects it (40009), which moves it to the dead-letter list.
+func FitPrefix(payloads []string, maxBytes int) int {
 	total := 0
-	for i, t := range trades {
-		size, err := MessageSize(t)
-		if err != nil {
-			return max(i, 1)
-		}
-		total += size
+	for i, payload := range payloads {
+		total += MessageSize(payload)
 		if total > maxBytes {
 			return max(i, 1)
 		}
 	}
-	return len(trades)
+	return len(payloads)
 }

@@ -46,7 +46,7 @@ func TestClient_ReusesConnection(t *testing.T) {
 			t.Fatalf("Publish %d: %v", i, err)
 		}
 		trades := []trade.Trade{sampleTrade(fmt.Sprintf("reuse-b%d-0", i)), sampleTrade(fmt.Sprintf("reuse-b%d-1", i))}
-		if err := batch.PublishBatch(t.Context(), channelName, trades[0].ID, trades); err != nil {
+		if err := batch.PublishBatch(t.Context(), channelName, trades[0].ID, trades, encodeAll(t, trades)); err != nil {
 			t.Fatalf("PublishBatch %d: %v", i, err)
 		}
 	}

@@ -79,7 +79,7 @@ type ChannelLimiter interface {
 // BatchPublisher sends trades to a channel in one request;
 // *publish.BatchPublisher implements it.
 type BatchPublisher interface {
-	PublishBatch(ctx context.Context, channel, base string, trades []trade.Trade) error
+	PublishBatch(ctx context.Context, channel, base string, trades []trade.Trade, payloads []string) error
 }
 
 // runBatched is Run with Batching set. The shutdown order is Run's: a
@@ -198,7 +198,7 @@ func (w *Worker) handleWindow(ctx context.Context, head queue.Window) {
 		w.sendBatch(ctx, channel, batch[:n], payloads[:n], n)
 		return
 	}
-	n := publish.FitPrefix(batch, b.MaxBytes)
+	n := publish.FitPrefix(payloads, b.MaxBytes)
 	w.sendBatch(ctx, channel, batch[:n], payloads[:n], 1)
 }
 
@@ -237,7 +237,7 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 		}) {
 			return false
 		}
-		err := w.publishBatchOnce(ctx, channel, base, batch)
+		err := w.publishBatchOnce(ctx, channel, base, batch, payloads)
 		if publish.Answered(err) {
 			w.completeAdmission(ctx, base, func(cctx context.Context) error {
 				return b.Limiter.Complete(cctx, requestID, channel)
@@ -300,11 +300,11 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 
 // publishBatchOnce makes one publish attempt. Like publishOnce it is not
 // canceled by shutdown, only bounded by PublishTimeout.
-func (w *Worker) publishBatchOnce(ctx context.Context, channel, base string, trades []trade.Trade) error {
+func (w *Worker) publishBatchOnce(ctx context.Context, channel, base string, trades []trade.Trade, payloads []string) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.PublishTimeout)
 	defer cancel()
 	started := time.Now()
-	err := w.cfg.Batching.Publisher.PublishBatch(pctx, channel, base, trades)
+	err := w.cfg.Batching.Publisher.PublishBatch(pctx, channel, base, trades, payloads)
 	w.metrics.PublishDuration.Observe(time.Since(started).Seconds())
 	w.metrics.PublishBatchSize.Observe(float64(len(trades)))
 	return err
