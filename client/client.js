@@ -1,14 +1,16 @@
-// Live trades page. It subscribes to the trades channel with ably-js v2 and
-// renders the last price and a chart per symbol, the recent trades, the
-// connection status, and notices when the connection is lost or messages
-// may have been missed.
+// Live trades page. It subscribes to the trades channel, or to each of the
+// channels that the publisher routes trades to, on one ably-js v2
+// connection. It renders the last price and a chart per symbol, the recent
+// trades, the connection status, and notices when the connection is lost or
+// messages may have been missed.
 //
 // Query parameters:
 //   tokenUrl  the publisher's token endpoint (default
 //             http://localhost:8080/token). It must return a signed Ably
 //             TokenRequest. The page reads /config from the same origin and
 //             path prefix.
-//   channel   overrides the channel named by /config.
+//   channel   the one channel to follow, in place of the channel or the
+//             channels list of /config.
 //
 // Every value from the network is inserted with textContent or as an
 // attribute value, never parsed as HTML.
@@ -20,9 +22,10 @@
 (function () {
   const TRADE_EVENT = 'trade';
 
-  // A page that opens late starts with the channel's recent trades: the
-  // rewind channel param makes Ably send the last REWIND_COUNT messages
-  // right after ATTACHED, in channel order and before any newer message.
+  // A page that opens late starts with each channel's recent trades: the
+  // rewind channel param makes Ably send the channel's last REWIND_COUNT
+  // messages right after ATTACHED, in channel order and before any newer
+  // message.
   // Rewind is used rather than channel.history() for three reasons. It
   // needs no second request. It leaves no window between a history page
   // and the first live message in which a trade could be lost or shown
@@ -80,25 +83,19 @@
 
   // ---- messages -----------------------------------------------------------
 
-  // newestTimestamp is the Ably timestamp of the newest live message, the
-  // point from which history is read after a gap.
-  let newestTimestamp = null;
-
   function onMessage(message) {
     countArrival();
-    if (typeof message.timestamp === 'number' && (newestTimestamp === null || message.timestamp > newestTimestamp)) {
-      newestTimestamp = message.timestamp;
-    }
     book.addLive(message);
     scheduleRender();
   }
 
   // ---- gaps ---------------------------------------------------------------
 
-  // fillGap adds the trades that history has and the page has not seen,
-  // and reports the result in the missed-messages notice.
-  async function fillGap(channel, since) {
-    missedNotice.loading();
+  // fillGap adds the trades that the history of the named channel has and
+  // the page has not seen, and reports the result in the missed-messages
+  // notice.
+  async function fillGap(channel, name, since) {
+    missedNotice.loading(name);
     try {
       const result = await TradeContinuity.readMissedMessages(channel, since);
       let recovered = 0;
@@ -108,9 +105,9 @@
         }
       }
       scheduleRender();
-      missedNotice.recovered(recovered, result.truncated);
+      missedNotice.recovered(name, recovered, result.truncated);
     } catch (error) {
-      missedNotice.failed(TradeSetup.describeError(error));
+      missedNotice.failed(name, TradeSetup.describeError(error));
     }
   }
 
@@ -266,12 +263,71 @@
     return row;
   }
 
-  function renderState(element, reasonElement, change) {
-    element.setAttribute('data-state', change.current);
-    setText(element, change.current);
-    if (reasonElement !== null) {
-      showReason(reasonElement, change.reason ? TradeSetup.describeError(change.reason) : '');
+  function renderConnectionState(state) {
+    elements.connectionState.setAttribute('data-state', state);
+    setText(elements.connectionState, state);
+  }
+
+  // ---- channels -----------------------------------------------------------
+
+  // State and reason of each followed channel, by name, in follow order.
+  const channelStates = new Map();
+  // connectionDown reports whether the connection is failed or suspended.
+  // A failed or suspended connection moves the channels to the same state
+  // with the same reason, which the banner already shows, so a channel
+  // change or subscribe failure while it is down keeps no reason.
+  let connectionDown = function () {
+    return false;
+  };
+
+  // renderChannelNames shows the followed channel, or for many channels
+  // the pattern (or their count) and the list of their names.
+  function renderChannelNames(names, pattern) {
+    if (names.length === 1) {
+      setText(elements.channelName, names[0]);
+      return;
     }
+    setText(elements.channelName, pattern !== '' ? pattern : names.length + ' channels');
+    setText(elements.channelSummary, 'Following ' + names.length + ' channels');
+    const items = names.map(function (name) {
+      const item = document.createElement('li');
+      item.textContent = name;
+      return item;
+    });
+    elements.channelNames.replaceChildren(...items);
+    elements.channelList.hidden = false;
+  }
+
+  // renderChannelStates shows the state of the one channel, or of the
+  // channel most in need of attention, and the reason of the first channel
+  // that has one.
+  function renderChannelStates() {
+    const entries = Array.from(channelStates, function ([name, entry]) {
+      return { name: name, state: entry.state, reason: entry.reason };
+    });
+    if (entries.length === 0) {
+      return;
+    }
+    const state = TradeChannels.summarizeStates(entries.map(function (entry) {
+      return entry.state;
+    }));
+    elements.channelState.setAttribute('data-state', state);
+    setText(elements.channelState, state);
+
+    const withReason = entries.filter(function (entry) {
+      return entry.reason !== '';
+    });
+    let reason = '';
+    if (withReason.length > 0) {
+      reason = withReason[0].reason;
+      if (entries.length > 1) {
+        reason = withReason[0].name + ': ' + reason;
+      }
+      if (withReason.length > 1) {
+        reason += ' (and ' + (withReason.length - 1) + ' more channels)';
+      }
+    }
+    showReason(elements.channelReason, reason);
   }
 
   // ---- start --------------------------------------------------------------
@@ -285,6 +341,9 @@
   function findElements() {
     elements.connectionState = byId('connection-state');
     elements.channelName = byId('channel-name');
+    elements.channelList = byId('channel-list');
+    elements.channelSummary = byId('channel-summary');
+    elements.channelNames = byId('channel-names');
     elements.channelState = byId('channel-state');
     elements.channelReason = byId('channel-reason');
     elements.rate = byId('rate');
@@ -324,20 +383,19 @@
     setText(elements.tokenUrl, settings.tokenUrl);
 
     let client;
-    let channelName;
+    let config;
+    let channelNames;
     try {
       const showRetry = function (message) {
         banner.setupProblem('initialized', message, true);
       };
-      const [config, source] = await Promise.all([
+      let source;
+      [config, source] = await Promise.all([
         TradeSetup.loadConfig(settings.configUrl, showRetry),
         TradeSetup.loadAbly(),
       ]);
       setText(elements.ablySource, source);
-      channelName = settings.channelOverride || config.channel;
-      if (channelName === '') {
-        throw new TradeSetup.ConfigError('no channel: /config returned an empty channel and the channel query parameter is not set');
-      }
+      channelNames = TradeSetup.channelsToFollow(config, settings.channelOverride);
       client = new window.Ably.Realtime(TradeSetup.realtimeOptions(settings.tokenUrl, config.ablyEndpoint));
     } catch (error) {
       if (!TradeSetup.ablyLoaded()) {
@@ -347,38 +405,45 @@
       return;
     }
 
-    setText(elements.channelName, channelName);
-    renderState(elements.connectionState, null, { current: client.connection.state });
+    renderChannelNames(channelNames, settings.channelOverride === '' ? config.channelPattern : '');
+    if (channelNames.length > 1) {
+      missedNotice.nameChannels();
+    }
+    renderConnectionState(client.connection.state);
     client.connection.on(function (change) {
-      renderState(elements.connectionState, null, change);
+      renderConnectionState(change.current);
       banner.connectionChanged(change, TradeSetup.describeError);
     });
-
-    // A failed or suspended connection moves the channel to the same state
-    // with the same reason, which the banner already shows, so the channel
-    // shows only a reason of its own.
-    const connectionDown = function () {
+    connectionDown = function () {
       return client.connection.state === 'failed' || client.connection.state === 'suspended';
     };
-    const channel = client.channels.get(channelName, { params: { rewind: String(REWIND_COUNT) } });
-    channel.on(function (change) {
-      renderState(elements.channelState, elements.channelReason, connectionDown() ? { current: change.current } : change);
-    });
-    let gapFills = Promise.resolve();
-    TradeContinuity.watch(channel, function () {
-      return newestTimestamp;
-    }, function (since) {
-      gapFills = gapFills.then(function () {
-        return fillGap(channel, since);
-      });
-    });
-    try {
-      await channel.subscribe(TRADE_EVENT, onMessage);
-    } catch (error) {
-      if (!connectionDown()) {
-        showReason(elements.channelReason, 'subscribe failed: ' + TradeSetup.describeError(error));
-      }
+
+    for (const name of channelNames) {
+      channelStates.set(name, { state: 'initialized', reason: '' });
     }
+    TradeChannels.follow(client, channelNames, TRADE_EVENT, {
+      rewind: String(REWIND_COUNT),
+      onMessage: onMessage,
+      onGap: fillGap,
+      onStateChange: function (name, change) {
+        // An attached channel that lost continuity carries a reason such
+        // as 90004, and the missed-messages notice already reports it.
+        const showsReason = change.reason && change.current !== 'attached' && !connectionDown();
+        channelStates.set(name, {
+          state: change.current,
+          reason: showsReason ? TradeSetup.describeError(change.reason) : '',
+        });
+        renderChannelStates();
+      },
+      onSubscribeError: function (name, error) {
+        const entry = channelStates.get(name);
+        if (entry.reason === '' && !connectionDown()) {
+          entry.reason = 'subscribe failed: ' + TradeSetup.describeError(error);
+        }
+        renderChannelStates();
+      },
+    });
+    renderChannelStates();
   }
 
   document.addEventListener('DOMContentLoaded', function () {

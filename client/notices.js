@@ -1,6 +1,6 @@
 // The notices of the live trades page: the connection banner, shown while
 // the connection is lost or cannot start, and the missed-messages notice,
-// shown when the channel reattaches without continuity. It is a classic
+// shown when a channel reattaches without continuity. It is a classic
 // script that defines the global TradeNotices, which client.js uses. Text
 // is set with textContent only.
 'use strict';
@@ -102,23 +102,56 @@ var TradeNotices = (function () {
   }
 
   // createMissedNotice returns the controller of the missed-messages
-  // notice. Its data-state is "loading", "recovered" or "failed".
+  // notice. Each method takes the name of the channel whose history is
+  // read, and the notice lists the result of each such channel, named after
+  // nameChannels. Its data-state is "loading" while any
+  // channel's history loads, else "failed" when any failed, else
+  // "recovered". Dismiss hides it and removes the finished results.
   function createMissedNotice(elements) {
+    // Result of each channel, by name, in the order the gaps were found.
+    const results = new Map();
+    let namesShown = false;
+
     elements.dismiss.addEventListener('click', function () {
       elements.notice.hidden = true;
+      for (const [name, result] of results) {
+        if (result.state !== 'loading') {
+          results.delete(name);
+        }
+      }
     });
 
-    function show(state, text) {
-      elements.notice.setAttribute('data-state', state);
-      elements.text.textContent = MISSED_TEXT + ' ' + text;
+    function set(name, state, text) {
+      results.delete(name);
+      results.set(name, { state: state, text: text });
+      const states = Array.from(results.values(), function (result) {
+        return result.state;
+      });
+      let noticeState = 'recovered';
+      if (states.includes('loading')) {
+        noticeState = 'loading';
+      } else if (states.includes('failed')) {
+        noticeState = 'failed';
+      }
+      const parts = [MISSED_TEXT];
+      for (const [channel, result] of results) {
+        parts.push(namesShown ? channel + ': ' + result.text : result.text);
+      }
+      elements.notice.setAttribute('data-state', noticeState);
+      elements.text.textContent = parts.join(' ');
       elements.notice.hidden = false;
     }
 
     return {
-      loading: function () {
-        show('loading', 'Loading recent trades from history…');
+      // nameChannels makes the notice name the channel of each result, for
+      // a page that follows more than one channel.
+      nameChannels: function () {
+        namesShown = true;
       },
-      recovered: function (count, truncated) {
+      loading: function (name) {
+        set(name, 'loading', 'Loading recent trades from history…');
+      },
+      recovered: function (name, count, truncated) {
         let text = count === 1 ? 'Recovered 1 trade from history.' : 'Recovered ' + count + ' trades from history.';
         if (count === 0) {
           text = 'No missing trades found in history.';
@@ -126,10 +159,10 @@ var TradeNotices = (function () {
         if (truncated) {
           text += ' Older missed trades were not loaded.';
         }
-        show('recovered', text);
+        set(name, 'recovered', text);
       },
-      failed: function (message) {
-        show('failed', 'Could not load history: ' + message);
+      failed: function (name, message) {
+        set(name, 'failed', 'Could not load history: ' + message);
       },
     };
   }

@@ -84,8 +84,8 @@ var TradeSetup = (function () {
   }
 
   // loadConfig fetches /config, retrying while the publisher is not up yet,
-  // and returns {channel, ablyEndpoint} after checking both. It calls
-  // onRetry with a status message before each retry.
+  // and returns {channel, channelPattern, channels, ablyEndpoint} after
+  // checking them. It calls onRetry with a status message before each retry.
   async function loadConfig(configUrl, onRetry) {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -100,6 +100,8 @@ var TradeSetup = (function () {
     }
   }
 
+  // validateConfig checks the body of /config. channelPattern and channels
+  // are present only when the publisher routes trades to many channels.
   function validateConfig(body) {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new ConfigError('invalid /config: expected a JSON object');
@@ -107,11 +109,47 @@ var TradeSetup = (function () {
     if (typeof body.channel !== 'string') {
       throw new ConfigError('invalid /config: channel must be a string');
     }
+    const pattern = body.channelPattern === undefined ? '' : body.channelPattern;
+    if (typeof pattern !== 'string') {
+      throw new ConfigError('invalid /config: channelPattern must be a string');
+    }
+    const channels = body.channels === undefined ? [] : body.channels;
+    if (!Array.isArray(channels)) {
+      throw new ConfigError('invalid /config: channels must be an array of channel names');
+    }
+    for (const name of channels) {
+      if (typeof name !== 'string' || name === '') {
+        throw new ConfigError('invalid /config: channels contains ' + JSON.stringify(name) + ', expected a non-empty string');
+      }
+    }
     const endpoint = body.ablyEndpoint === undefined ? '' : body.ablyEndpoint;
     if (typeof endpoint !== 'string') {
       throw new ConfigError('invalid /config: ablyEndpoint must be a string');
     }
-    return { channel: body.channel, ablyEndpoint: endpoint };
+    return { channel: body.channel, channelPattern: pattern, channels: channels, ablyEndpoint: endpoint };
+  }
+
+  // channelsToFollow returns the names of the channels the page subscribes
+  // to, in order and without repeats: the channel query parameter, else
+  // the channel of /config, else its channels list. It throws a
+  // ConfigError that names what is missing when there is none.
+  function channelsToFollow(config, channelOverride) {
+    if (channelOverride !== '') {
+      return [channelOverride];
+    }
+    if (config.channel !== '') {
+      return [config.channel];
+    }
+    if (config.channels.length > 0) {
+      return Array.from(new Set(config.channels));
+    }
+    let missing = 'no channel: /config returned an empty channel and no channels list';
+    if (config.channelPattern !== '') {
+      missing = 'no channel: /config returned an empty channel and an empty channels list for the pattern ' +
+        JSON.stringify(config.channelPattern) +
+        '. The publisher lists the channels only when CHANNEL_NAME names {symbol} and no other field, and SYMBOLS is set';
+    }
+    throw new ConfigError(missing + '. Add ?channel=NAME to follow one channel.');
   }
 
   function loadScript(src) {
@@ -221,6 +259,7 @@ var TradeSetup = (function () {
     describeError: describeError,
     readSettings: readSettings,
     loadConfig: loadConfig,
+    channelsToFollow: channelsToFollow,
     loadAbly: loadAbly,
     ablyLoaded: ablyLoaded,
     realtimeOptions: realtimeOptions,

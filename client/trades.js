@@ -193,6 +193,11 @@ var TradeBook = (function () {
 
     // addLive handles a message from the subscription and returns
     // 'accepted', 'stale' or 'invalid'.
+    //
+    // NOTE: the seq rule assumes that a symbol's trades arrive in seq order,
+    // which holds only for trades on one channel from one replica. Trades of
+    // one symbol on two channels, such as trades:buy and trades:sell, can
+    // arrive out of seq order, and the older one is then counted as stale.
     function addLive(message) {
       counters.received++;
       const key = messageKey(message);

@@ -34,7 +34,10 @@ func TestClient_InvalidSettings(t *testing.T) {
 		{name: "tokenUrl without /token", token: "http://127.0.0.1:1/tokens", reason: "the path must end in /token"},
 		{name: "config not an object", config: `[]`, reason: "invalid /config: expected a JSON object"},
 		{name: "channel not a string", config: `{"channel":5,"ablyEndpoint":""}`, reason: "channel must be a string"},
-		{name: "empty channel", config: `{"channel":"","ablyEndpoint":""}`, reason: "no channel"},
+		{name: "empty channel", config: `{"channel":"","ablyEndpoint":""}`, reason: "no channel: /config returned an empty channel and no channels list"},
+		{name: "empty channels list", config: `{"channel":"","channelPattern":"trades:*","channels":[],"ablyEndpoint":""}`, reason: `an empty channels list for the pattern "trades:*"`},
+		{name: "channels not a list", config: `{"channel":"","channels":"trades:AAPL","ablyEndpoint":""}`, reason: "channels must be an array of channel names"},
+		{name: "empty channel in list", config: `{"channel":"","channels":["trades:AAPL",""],"ablyEndpoint":""}`, reason: `channels contains ""`},
 		{name: "endpoint not http", config: `{"channel":"trades","ablyEndpoint":"ftp://127.0.0.1:21"}`, reason: "must be http://host:port or https://host:port"},
 		{name: "endpoint not a URL", config: `{"channel":"trades","ablyEndpoint":"127.0.0.1:8081"}`, reason: "is not a URL"},
 	}

@@ -167,7 +167,7 @@ func TestClient_ShowsLiveTrades(t *testing.T) {
 		}
 		scripts := browser.Eval[[]string](t, page, `[...document.scripts].map((s) => s.getAttribute("src") || "inline")`)
 		slices.Sort(scripts)
-		if want := []string{"ably.min.js", "chart.js", "client.js", "continuity.js", "decimal.js", "notices.js", "setup.js", "trades.js"}; !slices.Equal(scripts, want) {
+		if want := []string{"ably.min.js", "channels.js", "chart.js", "client.js", "continuity.js", "decimal.js", "notices.js", "setup.js", "trades.js"}; !slices.Equal(scripts, want) {
 			t.Errorf("scripts = %q, want %q", scripts, want)
 		}
 		if browser.Eval[bool](t, page, `window.injected === true`) {
