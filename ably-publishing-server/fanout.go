@@ -97,6 +97,7 @@ func newBatching(cfg Config, rdb *redis.Client, q *queue.Queue, client *ably.RES
 		Size:      size,
 		MaxBytes:  publish.MaxPublishBytes,
 		Route:     router.Channel,
+		Pipelined: !router.Routed(),
 		Queue:     q,
 		Limiter:   limiter.Channels{Group: group, Scopes: scopes},
 		Publisher: publish.NewBatchPublisher(client),

@@ -52,10 +52,17 @@ type Window struct {
 //
 // All keys must hash to one Redis Cluster slot: see package keys.
 func (q *Queue) Window(ctx context.Context, size int) (Window, error) {
-	if size < 1 {
-		return Window{}, fmt.Errorf("window of %d trades, expected at least 1", size)
+	return q.WindowAt(ctx, 0, size)
+}
+
+// WindowAt is Window for the size trades after the first offset entries
+// of the processing list, which the caller is publishing. It fills the
+// list up to offset+size trades.
+func (q *Queue) WindowAt(ctx context.Context, offset, size int) (Window, error) {
+	if size < 1 || offset < 0 {
+		return Window{}, fmt.Errorf("window of %d trades at offset %d, expected at least 1 trade and an offset of at least 0", size, offset)
 	}
-	reply, err := windowScript.Run(ctx, q.client, []string{q.queue, q.processing, q.plans}, size).Slice()
+	reply, err := windowScript.Run(ctx, q.client, []string{q.queue, q.processing, q.plans}, size, offset).Slice()
 	if err != nil {
 		return Window{}, fmt.Errorf("fill %s from %s: %w", q.processing, q.queue, err)
 	}

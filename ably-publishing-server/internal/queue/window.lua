@@ -5,17 +5,20 @@
 -- KEYS[2]  this replica's processing list; trades are appended (RIGHT).
 -- KEYS[3]  the batch plans (hash): field = SHA-1 of a batch's first
 --          payload, value = how many trades were published in that batch.
--- ARGV[1]  size: the number of trades the processing list should hold
---          (integer >= 1).
+-- ARGV[1]  size: the number of trades to return (integer >= 1).
+-- ARGV[2]  offset: how many entries at the head of the processing list to
+--          skip, because they are being published (integer >= 0).
 --
--- Returns {payloads, plan, moved}: the first size entries of the
--- processing list, oldest first, after moving trades from the queue until
--- the list holds size entries or the queue is empty; the plan of the first
--- entry, or false when it has none; and how many trades were moved. The
--- script runs atomically, so a trade is always in exactly one of the lists.
+-- Returns {payloads, plan, moved}: the size entries of the processing
+-- list from offset on, oldest first, after moving trades from the queue
+-- until the list holds offset+size entries or the queue is empty; the plan
+-- of the first of them, or false when it has none; and how many trades
+-- were moved. The script runs atomically, so a trade is always in exactly
+-- one of the lists.
 
 local size = tonumber(ARGV[1])
-local missing = size - redis.call('LLEN', KEYS[2])
+local offset = tonumber(ARGV[2])
+local missing = offset + size - redis.call('LLEN', KEYS[2])
 local moved = 0
 if missing > 0 then
   -- One LRANGE, LTRIM and RPUSH move the trades in order, which costs far
@@ -32,7 +35,7 @@ if missing > 0 then
     end
   end
 end
-local payloads = redis.call('LRANGE', KEYS[2], 0, size - 1)
+local payloads = redis.call('LRANGE', KEYS[2], offset, offset + size - 1)
 local plan = false
 if #payloads > 0 then
   plan = redis.call('HGET', KEYS[3], redis.sha1hex(payloads[1]))

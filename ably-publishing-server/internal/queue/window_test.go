@@ -170,3 +170,43 @@ func TestWindow_PlanFollowsFirstPayload(t *testing.T) {
 		t.Errorf("%d plans left after the ack, expected 0", n)
 	}
 }
+
+func TestWindowAt_SkipsTradesInFlight(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	client := newClient(t, srv)
+	q := queue.New(client, queueKey, "replica-a")
+	ctx := t.Context()
+	push(t, client, "a", "b", "c", "d", "e", "f")
+
+	first, err := q.WindowAt(ctx, 0, 2)
+	if err != nil {
+		t.Fatalf("WindowAt(0, 2): %v", err)
+	}
+	if !slices.Equal(first.Payloads, []string{"a", "b"}) || first.Moved != 2 {
+		t.Errorf("WindowAt(0, 2) = %v with %d moved, expected [a b] with 2", first.Payloads, first.Moved)
+	}
+	if err := q.SavePlan(ctx, "c", 3); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+
+	next, err := q.WindowAt(ctx, 2, 3)
+	if err != nil {
+		t.Fatalf("WindowAt(2, 3): %v", err)
+	}
+	if !slices.Equal(next.Payloads, []string{"c", "d", "e"}) {
+		t.Errorf("WindowAt(2, 3) = %v, expected [c d e]", next.Payloads)
+	}
+	if next.Moved != 3 {
+		t.Errorf("Moved = %d, expected 3", next.Moved)
+	}
+	if next.Plan != 3 {
+		t.Errorf("Plan = %d, expected the plan of c (3)", next.Plan)
+	}
+	if got := listContents(t, client, keys.Processing(queueKey, "replica-a")); !slices.Equal(got, []string{"a", "b", "c", "d", "e"}) {
+		t.Errorf("processing list %v, expected [a b c d e]", got)
+	}
+
+	if _, err := q.WindowAt(ctx, -1, 3); err == nil {
+		t.Error("WindowAt(-1, 3) returned no error")
+	}
+}

@@ -52,6 +52,10 @@ type Batching struct {
 	MaxBytes int
 	// Route returns the channel of a trade. Required.
 	Route func(trade.Trade) string
+	// Pipelined overlaps the Redis work and parsing of the next batch with
+	// the publish of the current one (see runPipelined). Set it only when
+	// Route returns one channel for every trade.
+	Pipelined bool
 	// Queue, Limiter and Publisher are the batched counterparts of the
 	// worker's queue, limiter and publisher. Required.
 	Queue     BatchQueue
@@ -62,6 +66,7 @@ type Batching struct {
 // BatchQueue is the part of *queue.Queue that batched publishing uses.
 type BatchQueue interface {
 	Window(ctx context.Context, size int) (queue.Window, error)
+	WindowAt(ctx context.Context, offset, size int) (queue.Window, error)
 	SavePlan(ctx context.Context, first string, count int) error
 	AckMany(ctx context.Context, payloads []string) (int, error)
 	Held(ctx context.Context) ([]string, error)
@@ -87,6 +92,9 @@ type BatchPublisher interface {
 // once, and a publish already sent finishes and is acknowledged.
 func (w *Worker) runBatched(ctx context.Context) error {
 	b := w.cfg.Batching
+	if b.Pipelined {
+		return w.runPipelined(ctx)
+	}
 	checkHeld := true
 	for attempt := 0; ctx.Err() == nil; {
 		select {
@@ -171,6 +179,25 @@ func (w *Worker) countHeld(ctx context.Context) bool {
 // handleWindow publishes one batch from the head of the processing list,
 // or moves the first invalid trade to the dead-letter list.
 func (w *Worker) handleWindow(ctx context.Context, head queue.Window) {
+	if next, ok := w.buildBatch(ctx, head); ok {
+		w.sendBatch(ctx, next.channel, next.trades, next.payloads, next.minimum)
+	}
+}
+
+// builtBatch is a batch formed from a window, before its admission.
+type builtBatch struct {
+	channel  string
+	trades   []trade.Trade
+	payloads []string
+	// minimum is how many the limiter must admit at once: the plan's size
+	// for a batch published before, else 1.
+	minimum int
+}
+
+// buildBatch forms the batch that starts with the window's first trade.
+// When a trade of the window is invalid, it moves the first one to the
+// dead-letter list instead and returns false.
+func (w *Worker) buildBatch(ctx context.Context, head queue.Window) (builtBatch, bool) {
 	b := w.cfg.Batching
 	window := head.Payloads
 	trades := make([]trade.Trade, len(window))
@@ -180,7 +207,7 @@ func (w *Worker) handleWindow(ctx context.Context, head queue.Window) {
 			if w.deadLetter(ctx, payload, "", class, reason, 0) {
 				w.forgetRecoveries(ctx, []string{payload})
 			}
-			return
+			return builtBatch{}, false
 		}
 		trades[i] = t
 	}
@@ -195,11 +222,10 @@ func (w *Worker) handleWindow(ctx context.Context, head queue.Window) {
 	}
 	if head.Plan > 0 {
 		n := min(head.Plan, len(batch))
-		w.sendBatch(ctx, channel, batch[:n], payloads[:n], n)
-		return
+		return builtBatch{channel: channel, trades: batch[:n], payloads: payloads[:n], minimum: n}, true
 	}
 	n := publish.FitPrefix(payloads, b.MaxBytes)
-	w.sendBatch(ctx, channel, batch[:n], payloads[:n], 1)
+	return builtBatch{channel: channel, trades: batch[:n], payloads: payloads[:n], minimum: 1}, true
 }
 
 // validate returns the trade in payload, or the reason class and the
@@ -222,27 +248,44 @@ func (w *Worker) validate(payload string) (t trade.Trade, class, reason string) 
 // them. It returns false when ctx ended first; the trades then stay in the
 // processing list.
 func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Trade, payloads []string, minimum int) bool {
+	return w.settleBatch(ctx, channel, batch, payloads, minimum, nil)
+}
+
+// publishAttempt is the result of a publish that the pipelined loop made
+// before settleBatch took over the batch. Its admission was recorded as
+// complete already when Ably answered.
+type publishAttempt struct {
+	err error
+}
+
+// settleBatch is sendBatch for a batch whose first attempt, when first is
+// not nil, was already admitted, planned and published.
+func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.Trade, payloads []string, minimum int, first *publishAttempt) bool {
 	b := w.cfg.Batching
 	base := batch[0].ID
 	retries, configFailures := 0, 0
 	for {
-		requestID, admitted, ok := w.admitChannel(ctx, channel, len(batch), minimum)
-		if !ok {
-			return false
+		var err error
+		if first != nil {
+			err, first = first.err, nil
+		} else {
+			requestID, admitted, ok := w.admitChannel(ctx, channel, len(batch), minimum)
+			if !ok {
+				return false
+			}
+			batch, payloads = batch[:admitted], payloads[:admitted]
+			minimum = admitted
+			if !w.savePlan(ctx, base, payloads) {
+				return false
+			}
+			err = w.publishBatchOnce(ctx, channel, base, batch, payloads)
+			if publish.Answered(err) {
+				w.completeAdmission(ctx, base, func(cctx context.Context) error {
+					return b.Limiter.Complete(cctx, requestID, channel)
+				})
+			}
 		}
-		batch, payloads = batch[:admitted], payloads[:admitted]
-		minimum = admitted
-		if !w.finish(ctx, "save_plan", base, func(fctx context.Context) error {
-			return b.Queue.SavePlan(fctx, payloads[0], admitted)
-		}) {
-			return false
-		}
-		err := w.publishBatchOnce(ctx, channel, base, batch, payloads)
-		if publish.Answered(err) {
-			w.completeAdmission(ctx, base, func(cctx context.Context) error {
-				return b.Limiter.Complete(cctx, requestID, channel)
-			})
-		}
+		admitted := len(batch)
 		var delay time.Duration
 		switch outcome := publish.Classify(err); outcome {
 		case publish.Published:
@@ -296,6 +339,13 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 			return false
 		}
 	}
+}
+
+// savePlan records the batch's trades as its plan before its publish.
+func (w *Worker) savePlan(ctx context.Context, base string, payloads []string) bool {
+	return w.finish(ctx, "save_plan", base, func(fctx context.Context) error {
+		return w.cfg.Batching.Queue.SavePlan(fctx, payloads[0], len(payloads))
+	})
 }
 
 // publishBatchOnce makes one publish attempt. Like publishOnce it is not

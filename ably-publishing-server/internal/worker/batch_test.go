@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,6 +40,8 @@ type batchOptions struct {
 	template     string
 	// wrapQueue, when set, wraps the replica's batch queue.
 	wrapQueue func(worker.BatchQueue) worker.BatchQueue
+	// serial turns off the pipelined loop that a single channel uses.
+	serial bool
 }
 
 // newBatchReplica returns a replica that publishes in batches, with its
@@ -88,6 +91,7 @@ func newBatchReplica(tb testing.TB, srv *redistest.Server, emu *emulatortest.Ins
 		Size:      opts.size,
 		MaxBytes:  opts.maxBytes,
 		Route:     router.Channel,
+		Pipelined: !router.Routed() && !opts.serial,
 		Queue:     batchQueue,
 		Limiter:   channelLimiter,
 		Publisher: publish.NewBatchPublisher(client),
@@ -190,35 +194,80 @@ func batchesOf(tb testing.TB, published []publishedTrade) map[string][]published
 }
 
 func TestBatch_PublishesEachTradeOnce(t *testing.T) {
-	srv := redistest.Start(t, redistest.Options{})
-	emu := newBatchEmulator(t, 0)
-	rdb := newRedisClient(t, srv)
-	ids := pushTrades(t, rdb, "b", 230)
+	for _, mode := range []struct {
+		name   string
+		serial bool
+	}{{"pipelined", false}, {"serial", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			srv := redistest.Start(t, redistest.Options{})
+			emu := newBatchEmulator(t, 0)
+			rdb := newRedisClient(t, srv)
+			ids := pushTrades(t, rdb, "b", 230)
+			// A trade that cannot be parsed, among the later ones, goes to
+			// the dead-letter list while the batch before it is in flight.
+			push(t, rdb, keys.Queue(queueKey), "not json")
+			ids = append(ids, pushTrades(t, rdb, "c", 40)...)
 
-	r := newBatchReplica(t, srv, emu, "replica-a", batchOptions{size: 100, limit: 10000})
-	r.start(t)
-	waitFor(t, "230 trades to be accepted", func() bool { return accepted(emu) >= 230 })
-	r.stop(t)
+			offsets := &offsetRecorder{}
+			r := newBatchReplica(t, srv, emu, "replica-a", batchOptions{size: 100, limit: 10000, serial: mode.serial,
+				wrapQueue: func(q worker.BatchQueue) worker.BatchQueue { offsets.BatchQueue = q; return offsets }})
+			r.start(t)
+			waitFor(t, "270 trades to be accepted", func() bool { return accepted(emu) >= 270 })
+			waitForEmptyLists(t, rdb, r)
+			r.stop(t)
 
-	assertTradesOnce(t, emu, []string{channelName}, ids)
-	batches := batchesOf(t, publishedTrades(t, emu, channelName))
-	if len(batches) > 10 {
-		t.Errorf("%d publishes for 230 trades with BATCH_SIZE 100, expected a few", len(batches))
+			assertTradesOnce(t, emu, []string{channelName}, ids)
+			published := publishedTrades(t, emu, channelName)
+			for i, p := range published {
+				if i < len(ids) && p.trade.ID != ids[i] {
+					t.Errorf("message %d carries trade %s, expected %s: one replica publishes in queue order", i, p.trade.ID, ids[i])
+					break
+				}
+			}
+			batches := batchesOf(t, published)
+			if len(batches) > 10 {
+				t.Errorf("%d publishes for 270 trades with BATCH_SIZE 100, expected a few", len(batches))
+			}
+			for base, batch := range batches {
+				if batch[0].trade.ID != base {
+					t.Errorf("batch %s starts with trade %s, expected the base to be the first trade's id", base, batch[0].trade.ID)
+				}
+				if len(batch) > 100 {
+					t.Errorf("batch %s has %d trades, more than BATCH_SIZE 100", base, len(batch))
+				}
+			}
+			if n := listLen(t, rdb, keys.Dead(queueKey)); n != 1 {
+				t.Errorf("dead-letter list holds %d entries, expected the 1 invalid one", n)
+			}
+			if got := r.worker.Stats().Published; got != 270 {
+				t.Errorf("Stats().Published = %d, expected 270", got)
+			}
+			if n := srv.Client().HLen(t.Context(), keys.BatchPlans(queueKey)).Val(); n != 0 {
+				t.Errorf("%d batch plans left after the run, expected 0", n)
+			}
+			// The pipelined loop reads the next window behind the batch in
+			// flight; the serial loop always reads the head.
+			if got := offsets.max.Load(); mode.serial && got != 0 {
+				t.Errorf("serial loop read a window at offset %d, expected only the head", got)
+			} else if !mode.serial && got == 0 {
+				t.Error("pipelined loop never read a window behind a batch in flight")
+			}
+		})
 	}
-	for base, batch := range batches {
-		if batch[0].trade.ID != base {
-			t.Errorf("batch %s starts with trade %s, expected the base to be the first trade's id", base, batch[0].trade.ID)
-		}
-		if len(batch) > 100 {
-			t.Errorf("batch %s has %d trades, more than BATCH_SIZE 100", base, len(batch))
-		}
+}
+
+// offsetRecorder is a BatchQueue that records the largest window offset
+// requested.
+type offsetRecorder struct {
+	worker.BatchQueue
+	max atomic.Int64
+}
+
+func (o *offsetRecorder) WindowAt(ctx context.Context, offset, size int) (queue.Window, error) {
+	if int64(offset) > o.max.Load() {
+		o.max.Store(int64(offset))
 	}
-	if n := listLen(t, rdb, keys.Processing(queueKey, "replica-a")); n != 0 {
-		t.Errorf("processing list holds %d trades after the run, expected 0", n)
-	}
-	if got := r.worker.Stats().Published; got != 230 {
-		t.Errorf("Stats().Published = %d, expected 230", got)
-	}
+	return o.BatchQueue.WindowAt(ctx, offset, size)
 }
 
 func TestBatch_SplitsBySize(t *testing.T) {

@@ -1,0 +1,160 @@
+package worker
+
+import (
+	"context"
+	"time"
+
+	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/lib/trade"
+)
+
+// maxAdmissionAge is how long a batch may wait between its admission and
+// the start of its publish. The limiter holds an admission for the
+// publish timeout plus one second (limiter.WithHold), so a publish that
+// starts within this age and ends within the publish timeout always ends
+// inside the hold. A batch that waited longer is admitted again.
+const maxAdmissionAge = 500 * time.Millisecond
+
+// inFlight is a batch whose publish runs in its own goroutine.
+type inFlight struct {
+	channel  string
+	trades   []trade.Trade
+	payloads []string
+	// done receives the publish error, after the limiter recorded the end
+	// of a publish that Ably answered.
+	done chan error
+}
+
+// runPipelined is runBatched for a single channel. While one batch is
+// being published, it takes the next window from Redis, validates it,
+// admits it and saves its plan, so that the Redis round trips and the
+// parsing overlap the publish. The next publish starts only after the
+// current one was settled, so batches reach Ably in list order.
+//
+// Each batch is the head of the processing list, because every trade
+// goes to the one channel: the batch in flight is the list's first
+// entries, and the next window starts after them. A batch whose first
+// trade has a plan, left by a crash, is published the same way as in
+// runBatched, with nothing in flight.
+func (w *Worker) runPipelined(ctx context.Context) error {
+	b := w.cfg.Batching
+	var current *inFlight
+	// At shutdown a publish already sent finishes and is acknowledged.
+	defer func() { w.settle(ctx, current) }()
+	checkHeld := true
+	for attempt := 0; ctx.Err() == nil; {
+		select {
+		case <-w.recoverSignal:
+			checkHeld = true
+		default:
+		}
+		if checkHeld {
+			// countHeld counts every trade in the list as held, so the
+			// batch in flight must leave the list first.
+			current = w.settle(ctx, current)
+			if !w.countHeld(ctx) {
+				return nil
+			}
+			checkHeld = false
+		}
+		offset := 0
+		if current != nil {
+			offset = len(current.payloads)
+		}
+		head, err := b.Queue.WindowAt(ctx, offset, b.Size)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			w.redisFailed(ctx, "window", err, attempt)
+			attempt++
+			continue
+		}
+		w.redisRecovered("window", attempt)
+		attempt = 0
+		w.metrics.Taken.Add(float64(head.Moved))
+		if len(head.Payloads) == 0 {
+			if current != nil {
+				current = w.settle(ctx, current)
+				continue
+			}
+			// Both lists are empty: block until a trade arrives, as in
+			// runBatched.
+			_, _, _ = w.take(ctx)
+			continue
+		}
+		next, ok := w.buildBatch(ctx, head)
+		if !ok {
+			continue
+		}
+		if head.Plan > 0 {
+			current = w.settle(ctx, current)
+			w.sendBatch(ctx, next.channel, next.trades, next.payloads, next.minimum)
+			continue
+		}
+		current = w.advance(ctx, current, next)
+	}
+	return nil
+}
+
+// advance admits next and saves its plan, settles current, then starts
+// next's publish and returns it. When the admission waited too long for
+// current, next is sent again from its admission, without overlap, and
+// advance returns nil.
+func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch) *inFlight {
+	base := next.trades[0].ID
+	requestID, admitted, ok := w.admitChannel(ctx, next.channel, len(next.trades), next.minimum)
+	if !ok {
+		return current
+	}
+	admittedAt := time.Now()
+	next.trades, next.payloads = next.trades[:admitted], next.payloads[:admitted]
+	if !w.savePlan(ctx, base, next.payloads) {
+		return current
+	}
+	w.settle(ctx, current)
+	if ctx.Err() != nil {
+		// The planned trades stay in the processing list; whoever
+		// publishes them next follows the plan.
+		return nil
+	}
+	if time.Since(admittedAt) > maxAdmissionAge {
+		// The admission may leave the limiter's window before this publish
+		// ends. It keeps its slots until its hold ends, and the batch gets
+		// a new one.
+		w.sendBatch(ctx, next.channel, next.trades, next.payloads, admitted)
+		return nil
+	}
+	return w.startPublish(ctx, next, requestID)
+}
+
+// startPublish publishes next in a new goroutine. When Ably answers, the
+// goroutine records the end of the publish in the limiter at once, so
+// that a caller waiting for a slot does not wait for settle.
+func (w *Worker) startPublish(ctx context.Context, next builtBatch, requestID string) *inFlight {
+	f := &inFlight{channel: next.channel, trades: next.trades, payloads: next.payloads, done: make(chan error, 1)}
+	base := next.trades[0].ID
+	go func() {
+		err := w.publishBatchOnce(ctx, f.channel, base, f.trades, f.payloads)
+		if publish.Answered(err) {
+			w.completeAdmission(ctx, base, func(cctx context.Context) error {
+				return w.cfg.Batching.Limiter.Complete(cctx, requestID, f.channel)
+			})
+		}
+		f.done <- err
+	}()
+	return f
+}
+
+// settle waits for the publish of f and finishes the batch as sendBatch
+// does: an ack when Ably accepted it, else the retries, the dead-letter
+// list or the key error wait. It returns nil, the batch in flight after
+// it, and does nothing for a nil f.
+func (w *Worker) settle(ctx context.Context, f *inFlight) *inFlight {
+	if f == nil {
+		return nil
+	}
+	err := <-f.done
+	w.settleBatch(ctx, f.channel, f.trades, f.payloads, len(f.trades), &publishAttempt{err: err})
+	return nil
+}
