@@ -21,7 +21,7 @@ type inFlight struct {
 	trades   []trade.Trade
 	payloads []string
 	// done receives the publish error, after the limiter recorded the end
-	// of a publish that Ably answered.
+	// of a publish that Ably responded to.
 	done chan error
 }
 
@@ -114,8 +114,8 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	}
 	w.settle(ctx, current)
 	if ctx.Err() != nil {
-		// The planned trades stay in the processing list; whoever
-		// publishes them next follows the plan.
+		// The planned trades stay in the processing list, and the next
+		// publish of them, by any replica, follows the plan.
 		return nil
 	}
 	if time.Since(admittedAt) > maxAdmissionAge {
@@ -128,7 +128,7 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	return w.startPublish(ctx, next, requestID)
 }
 
-// startPublish publishes next in a new goroutine. When Ably answers, the
+// startPublish publishes next in a new goroutine. When Ably responds, the
 // goroutine records the end of the publish in the limiter at once, so
 // that a caller waiting for a slot does not wait for settle.
 func (w *Worker) startPublish(ctx context.Context, next builtBatch, requestID string) *inFlight {
