@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/lib/backoff"
 )
 
 // keyCheckTimeout bounds one token request of the key check.

@@ -12,9 +12,9 @@ import (
 
 	"github.com/ably-fanout/ably-emulator/emulator"
 	"github.com/ably-fanout/ably-emulator/emulatortest"
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/health"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/redistest"
 	"github.com/ably/ably-go/ably"
 )

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/backoff"
 )
 
 // httpShutdownReserve is the part of SHUTDOWN_GRACE kept for the HTTP

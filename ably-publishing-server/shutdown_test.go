@@ -94,4 +94,3 @@ func TestApp_StatsReportsCounters(t *testing.T) {
 		t.Errorf("replica_id %q, want %q", body.ReplicaID, cfg.ReplicaID)
 	}
 }
-

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/metrics"
 	"github.com/redis/go-redis/v9"
 )

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 )
@@ -108,18 +108,10 @@ func (w *Worker) runBatched(ctx context.Context) error {
 			}
 			checkHeld = false
 		}
-		head, err := b.Queue.Window(ctx, b.Size)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			w.redisFailed(ctx, "window", err, attempt)
-			attempt++
+		head, ok := w.readWindow(ctx, 0, &attempt)
+		if !ok {
 			continue
 		}
-		w.redisRecovered("window", attempt)
-		attempt = 0
-		w.metrics.Taken.Add(float64(head.Moved))
 		if len(head.Payloads) == 0 {
 			// Both lists are empty: block until a trade arrives. The trade
 			// moves into the processing list, and the next window returns
@@ -131,6 +123,25 @@ func (w *Worker) runBatched(ctx context.Context) error {
 		w.handleWindow(ctx, head)
 	}
 	return nil
+}
+
+// readWindow reads the window after the first offset entries of the
+// processing list and counts the trades it moved. After a Redis error it
+// logs, backs off for the attempt'th time and returns false; the caller
+// tries again unless ctx ended.
+func (w *Worker) readWindow(ctx context.Context, offset int, attempt *int) (queue.Window, bool) {
+	head, err := w.cfg.Batching.Queue.WindowAt(ctx, offset, w.cfg.Batching.Size)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.redisFailed(ctx, "window", err, *attempt)
+			*attempt++
+		}
+		return queue.Window{}, false
+	}
+	w.redisRecovered("window", *attempt)
+	*attempt = 0
+	w.metrics.Taken.Add(float64(head.Moved))
+	return head, true
 }
 
 // countHeld counts a recovery for every trade in the processing list

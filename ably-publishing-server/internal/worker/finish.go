@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/trade"
 )
 

@@ -9,12 +9,12 @@ import (
 	"time"
 
 	"github.com/ably-fanout/ably-emulator/emulatortest"
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/health"
 	"github.com/ably-fanout/ably-publishing-server/internal/limiter"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/ably-publishing-server/internal/worker"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/keys"
 	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/redisconn"

@@ -37,7 +37,6 @@ type inFlight struct {
 // trade has a plan, left by a crash, is published the same way as in
 // runBatched, with nothing in flight.
 func (w *Worker) runPipelined(ctx context.Context) error {
-	b := w.cfg.Batching
 	var current *inFlight
 	// At shutdown a publish already sent finishes and is acknowledged.
 	defer func() { w.settle(ctx, current) }()
@@ -61,18 +60,10 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 		if current != nil {
 			offset = len(current.payloads)
 		}
-		head, err := b.Queue.WindowAt(ctx, offset, b.Size)
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			w.redisFailed(ctx, "window", err, attempt)
-			attempt++
+		head, ok := w.readWindow(ctx, offset, &attempt)
+		if !ok {
 			continue
 		}
-		w.redisRecovered("window", attempt)
-		attempt = 0
-		w.metrics.Taken.Add(float64(head.Moved))
 		if len(head.Payloads) == 0 {
 			if current != nil {
 				current = w.settle(ctx, current)

@@ -4,8 +4,8 @@ import (
 	"context"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
 )

@@ -11,10 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
 	"github.com/ably-fanout/ably-publishing-server/internal/health"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/logging"
 	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"

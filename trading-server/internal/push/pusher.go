@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ably-fanout/lib/backoff"
 	"github.com/ably-fanout/lib/logging"
 	"github.com/ably-fanout/lib/metrics"
 	"github.com/ably-fanout/lib/trade"
@@ -106,8 +107,11 @@ func (p *Pusher) Err() error {
 // nothing. It returns nil once in is closed and every trade is pushed, or
 // ErrStopped when ctx ends first.
 func (p *Pusher) Run(ctx context.Context, in <-chan trade.Trade) error {
-	fullWait := newBackoff(p.cfg.FullMinBackoff, p.cfg.FullMaxBackoff)
-	errorWait := newBackoff(p.cfg.ErrorMinBackoff, p.cfg.ErrorMaxBackoff)
+	fullWait := backoff.Policy{Min: p.cfg.FullMinBackoff, Max: p.cfg.FullMaxBackoff}
+	errorWait := backoff.Policy{Min: p.cfg.ErrorMinBackoff, Max: p.cfg.ErrorMaxBackoff}
+	// fullWaits and errorWaits count the waits since the last push that
+	// appended trades, and since the last push without an error.
+	fullWaits, errorWaits := 0, 0
 	inOpen := true
 	for {
 		if len(p.batch) == 0 {
@@ -142,13 +146,14 @@ func (p *Pusher) Run(ctx context.Context, in <-chan trade.Trade) error {
 				return fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
 			}
 			p.recordError(err)
-			if !sleep(ctx, errorWait.next()) {
+			if backoff.Sleep(ctx, errorWait.Delay(errorWaits)) != nil {
 				return fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
 			}
+			errorWaits++
 			continue
 		}
 		p.recordSuccess()
-		errorWait.reset()
+		errorWaits = 0
 
 		sent := len(p.batch)
 		p.batch = p.batch[:copy(p.batch, p.batch[appended:])]
@@ -158,17 +163,18 @@ func (p *Pusher) Run(ctx context.Context, in <-chan trade.Trade) error {
 		p.metrics.Pushed.Add(float64(appended))
 		if appended == sent {
 			p.endFull()
-			fullWait.reset()
+			fullWaits = 0
 			continue
 		}
 
 		p.startFull()
 		if appended > 0 {
-			fullWait.reset()
+			fullWaits = 0
 		}
-		if !sleep(ctx, fullWait.next()) {
+		if backoff.Sleep(ctx, fullWait.Delay(fullWaits)) != nil {
 			return fmt.Errorf("%w: %w", ErrStopped, ctx.Err())
 		}
+		fullWaits++
 	}
 }
 
@@ -260,16 +266,4 @@ func (p *Pusher) recordSuccess() {
 // used memory is above maxmemory with a noeviction policy.
 func isOutOfMemory(err error) bool {
 	return strings.Contains(err.Error(), "OOM command not allowed")
-}
-
-// sleep waits for d and reports false if ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

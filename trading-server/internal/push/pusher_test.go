@@ -386,17 +386,3 @@ func TestConfig_ValidateRejects(t *testing.T) {
 		})
 	}
 }
-
-func TestBackoff_DoublesUpToMax(t *testing.T) {
-	b := newBackoff(5*time.Millisecond, 30*time.Millisecond)
-	want := []time.Duration{5, 10, 20, 30, 30}
-	for i, w := range want {
-		if got := b.next(); got != w*time.Millisecond {
-			t.Errorf("next() call %d = %s, want %s", i+1, got, w*time.Millisecond)
-		}
-	}
-	b.reset()
-	if got := b.next(); got != 5*time.Millisecond {
-		t.Errorf("next() after reset = %s, want 5ms", got)
-	}
-}

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ably-fanout/ably-publishing-server/internal/backoff"
+	"github.com/ably-fanout/lib/backoff"
 )
 
 func TestPolicy_DelayGrowsWithinBounds(t *testing.T) {
