@@ -4,15 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-		"net/http"
+	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ably-fanout/devstack/stack"
+	"github.com/ably-fanout/devstack/stacktest"
 	"github.com/ably-fanout/lib/trade"
 	"github.com/redis/go-redis/v9"
 )
@@ -60,23 +60,8 @@ func startStack(tb testing.TB, root string, opts stack.Options) *stack.Stack {
 	tb.Helper()
 	opts.RepoRoot = root
 	opts.Bin = stackBinaries(tb, root)
-	opts.RunDir = filepath.Join(tb.TempDir(), "run")
 	opts.NoTradingServer = true
-	ctx, cancel := context.WithTimeout(tb.Context(), 2*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, opts)
-	if err != nil {
-		tb.Fatalf("start stack: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Errorf("stop stack: %v", err)
-		}
-		if tb.Failed() {
-			tb.Logf("process logs are in %s", opts.RunDir)
-		}
-	})
-	return s
+	return stacktest.Start(tb, opts)
 }
 
 // pushTrades appends the trades to the stack's queue, in order, as the

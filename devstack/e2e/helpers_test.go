@@ -1,15 +1,13 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/ably-fanout/devstack/stack"
+	"github.com/ably-fanout/devstack/stacktest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -19,22 +17,7 @@ func startStack(tb testing.TB, opts stack.Options) *stack.Stack {
 	tb.Helper()
 	opts.RepoRoot = repoRoot
 	opts.Bin = bin
-	opts.RunDir = filepath.Join(tb.TempDir(), "run")
-	ctx, cancel := context.WithTimeout(tb.Context(), 2*time.Minute)
-	defer cancel()
-	s, err := stack.Start(ctx, opts)
-	if err != nil {
-		tb.Fatalf("start stack: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Stop(); err != nil {
-			tb.Errorf("stop stack: %v", err)
-		}
-		if tb.Failed() {
-			tb.Logf("process logs are in %s", opts.RunDir)
-		}
-	})
-	return s
+	return stacktest.Start(tb, opts)
 }
 
 func redisClient(tb testing.TB, s *stack.Stack) *redis.Client {
