@@ -88,10 +88,12 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 	return nil
 }
 
-// advance admits next and saves its plan, settles current, then starts
-// next's publish and returns it. When the admission waited too long for
-// current, next is sent again from its admission, without overlap, and
-// advance returns nil.
+// advance admits next and saves its plan, waits for the publish of
+// current, starts next's publish and returns it. When Ably accepted
+// current, next's publish starts before current's ack, so that the ack's
+// round trip overlaps it too; any other outcome is settled first. When
+// the admission waited too long for current, next is sent again from its
+// admission, without overlap, and advance returns nil.
 func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch) *inFlight {
 	base := next.trades[0].ID
 	requestID, admitted, ok := w.admitChannel(ctx, next.channel, len(next.trades), next.minimum)
@@ -103,7 +105,19 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	if !w.savePlan(ctx, base, next.payloads) {
 		return current
 	}
-	w.settle(ctx, current)
+	var err error
+	if current != nil {
+		err = <-current.done
+	}
+	fresh := time.Since(admittedAt) <= maxAdmissionAge
+	if current != nil && publish.Classify(err) == publish.Published && fresh && ctx.Err() == nil {
+		started := w.startPublish(ctx, next, requestID)
+		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades), &publishAttempt{err: err})
+		return started
+	}
+	if current != nil {
+		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades), &publishAttempt{err: err})
+	}
 	if ctx.Err() != nil {
 		// The planned trades stay in the processing list, and the next
 		// publish of them, by any replica, follows the plan.
