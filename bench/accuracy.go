@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -125,25 +124,25 @@ func maxInWindow(times []int64, window int64) int {
 	return best
 }
 
-// steadyUse returns the arrival rate over limit. With a backlog the
-// limiter admits in bursts, one window apart. The rate is therefore taken
-// from the first arrival to the start of the last burst, which covers
-// whole periods only. The last burst starts at the first arrival within
-// 30ms of the last one.
-//
-// NOTE: with batches a burst spreads over more than 30ms, so the cut can
-// fall inside a burst and the result can pass 100% by a few percent (seen
-// at RATE_LIMIT 500 with BATCH_SIZE 100). The max columns are exact.
+// steadyUse returns the share of the limit used in steady state: one
+// window over the mean time from each arrival to the arrival limit
+// places later. At full use of a limit per window every such span is one
+// window, whether the arrivals come in bursts or spread out, and no span
+// may be shorter while the limit holds. The window is one second,
+// RATE_WINDOW's default.
 func steadyUse(arrivals []int64, limit int) float64 {
-	if len(arrivals) < 2 {
+	const window = 1e6
+	if limit < 1 || len(arrivals) <= limit {
 		return 0
 	}
 	slices.Sort(arrivals)
-	last := arrivals[len(arrivals)-1]
-	end := sort.Search(len(arrivals), func(i int) bool { return arrivals[i] >= last-30_000 })
-	seconds := float64(arrivals[end]-arrivals[0]) / 1e6
-	if end == 0 || seconds <= 0 {
+	var total float64
+	for i := limit; i < len(arrivals); i++ {
+		total += float64(arrivals[i] - arrivals[i-limit])
+	}
+	mean := total / float64(len(arrivals)-limit)
+	if mean <= 0 {
 		return 0
 	}
-	return float64(end) / seconds / float64(limit)
+	return window / mean
 }

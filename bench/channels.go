@@ -9,12 +9,8 @@ import (
 // channelsResult is how many channels with their own limits reach under
 // an account limit.
 type channelsResult struct {
-	// Rate is all accepted messages per second, from the first arrival to
-	// the last.
-	//
-	// NOTE: over a few seconds of bursts one window apart this passes the
-	// account limit, because the span ends at the start of the last burst
-	// but the count includes it. MaxAccount is the exact peak.
+	// Rate is the accepted messages per second in steady state: the
+	// account limit times steadyUse over all channels.
 	Rate float64
 	// MaxChannel is the largest count of one channel in any sliding
 	// 1-second window of arrival time, over all channels.
@@ -72,8 +68,6 @@ func runChannels(ctx context.Context, dir string, bin binaries, replicas, channe
 		}
 	}
 	res.MaxAccount = maxInWindow(all, time.Second.Microseconds())
-	if len(all) > 1 {
-		res.Rate = float64(len(all)-1) / (float64(all[len(all)-1]-all[0]) / 1e6)
-	}
+	res.Rate = float64(accountLimit) * steadyUse(all, accountLimit)
 	return res, nil
 }

@@ -49,9 +49,13 @@ func runPipeline(ctx context.Context, dir string, bin binaries, c consumer, trad
 	if err := e.startConsumers(ctx, c, highLimit); err != nil {
 		return pipelineResult{}, err
 	}
+	payloads, err := encodeBacklog("t", trades)
+	if err != nil {
+		return pipelineResult{}, err
+	}
 	cpuBefore := e.cpu()
 	start := time.Now()
-	if err := pushBacklog(ctx, e.rdb, "t", trades); err != nil {
+	if err := pushPayloads(ctx, e.rdb, payloads); err != nil {
 		return pipelineResult{}, err
 	}
 	end, err := e.waitAccepted(ctx, int64(trades), 5*time.Minute)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"testing"
@@ -66,6 +67,48 @@ func TestMaxInWindow_Cases(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := maxInWindow(tt.times, 1000); got != tt.want {
 				t.Errorf("maxInWindow(%v) = %d, expected %d", tt.times, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSteadyUse_Cases(t *testing.T) {
+	// bursts returns count bursts of limit arrivals, period microseconds
+	// apart.
+	bursts := func(limit, count int, period int64) []int64 {
+		var out []int64
+		for b := range count {
+			for range limit {
+				out = append(out, int64(b)*period)
+			}
+		}
+		return out
+	}
+	// spread returns n arrivals evenly spaced at limit per second.
+	spread := func(limit, n int) []int64 {
+		out := make([]int64, n)
+		for i := range out {
+			out[i] = int64(i) * 1_000_000 / int64(limit)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		arrivals []int64
+		limit    int
+		want     float64
+	}{
+		{"bursts one window apart", bursts(50, 6, 1_000_000), 50, 1},
+		{"bursts 50ms late", bursts(50, 6, 1_050_000), 50, 1 / 1.05},
+		{"spread at the limit", spread(500, 3000), 500, 1},
+		{"spread at half the limit", spread(250, 3000), 500, 0.5},
+		{"fewer than the limit", bursts(50, 1, 1_000_000), 50, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := steadyUse(tt.arrivals, tt.limit)
+			if math.Abs(got-tt.want) > 0.001 {
+				t.Errorf("steadyUse = %.4f, expected %.4f", got, tt.want)
 			}
 		})
 	}
