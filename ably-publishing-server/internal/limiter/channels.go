@@ -23,8 +23,8 @@ func (c Channels) Complete(ctx context.Context, requestID, channel string) error
 	return c.Group.Complete(ctx, requestID, c.Scopes(channel)...)
 }
 
-// WaitRequest blocks until at least minimum of n admissions on channel are
-// granted and returns how many were.
-func (c Channels) WaitRequest(ctx context.Context, requestID, channel string, n, minimum int) (int, error) {
-	return c.Group.WaitRequest(ctx, requestID, n, minimum, c.Scopes(channel)...)
+// Wait blocks until at least req.Minimum of req.N admissions on channel
+// are granted and returns how many were.
+func (c Channels) Wait(ctx context.Context, channel string, req Request) (int, error) {
+	return c.Group.Wait(ctx, req, c.Scopes(channel)...)
 }

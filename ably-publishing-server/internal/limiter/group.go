@@ -84,25 +84,50 @@ func (g *Group) NewRequestID() string {
 	return g.prefix + ":" + strconv.FormatUint(g.counter.Add(1), 10)
 }
 
-// AdmitRequest requests n admissions under every scope, of which at least
-// minimum or none. It returns how many were admitted, the same number in
-// each log, and when fewer than n, how long until the logs have room for
-// more. A minimum above the smallest limit is lowered to it. A retry with
-// the same request id returns the earlier result and admits nothing more.
+// Request is one call for admissions from a Group.
+type Request struct {
+	// ID is unique per call. A retry of the same call passes the same ID.
+	ID string
+	// N is the number of admissions requested, of which at least Minimum
+	// or none.
+	N, Minimum int
+	// RecordKey and RecordField, when RecordKey is set, name a hash field
+	// that the admission sets to the admitted count in the same atomic
+	// step, such as the plan of the batch being admitted. RecordKey must
+	// share the scopes' hash tag on Redis Cluster.
+	RecordKey, RecordField string
+}
+
+// AdmitRequest is Admit without a record.
 func (g *Group) AdmitRequest(ctx context.Context, requestID string, n, minimum int, scopes ...Scope) (admitted int, wait time.Duration, err error) {
+	return g.Admit(ctx, Request{ID: requestID, N: n, Minimum: minimum}, scopes...)
+}
+
+// Admit requests req.N admissions under every scope, of which at least
+// req.Minimum or none. It returns how many were admitted, the same number
+// in each log, and when fewer than req.N, how long until the logs have
+// room for more. A minimum above the smallest limit is lowered to it. A
+// retry with the same request id returns the earlier result and admits
+// nothing more.
+func (g *Group) Admit(ctx context.Context, req Request, scopes ...Scope) (admitted int, wait time.Duration, err error) {
+	n, minimum := req.N, req.Minimum
 	if n < 1 || minimum < 1 || minimum > n {
 		return 0, 0, fmt.Errorf("%w: n %d and minimum %d, expected 1 <= minimum <= n", ErrInvalidArgument, n, minimum)
 	}
-	if requestID == "" {
+	if req.ID == "" {
 		return 0, 0, fmt.Errorf("%w: empty request id", ErrInvalidArgument)
 	}
 	keys, err := scopeKeys(scopes)
 	if err != nil {
 		return 0, 0, err
 	}
-	args := []any{(g.window + g.margin).Microseconds(), n, minimum, requestID, g.hold.Microseconds()}
+	args := []any{(g.window + g.margin).Microseconds(), n, minimum, req.ID, g.hold.Microseconds()}
 	for _, s := range scopes {
 		args = append(args, s.Limit)
+	}
+	if req.RecordKey != "" {
+		keys = append(keys, req.RecordKey)
+		args = append(args, req.RecordField)
 	}
 	reply, err := groupScript.Run(ctx, g.client, keys, args...).Int64Slice()
 	if err != nil {
@@ -151,16 +176,21 @@ func scopeKeys(scopes []Scope) ([]string, error) {
 	return keys, nil
 }
 
-// WaitRequest blocks until at least minimum of n admissions are granted
-// under every scope (fewer when a limit is below minimum) and returns how
-// many were. It returns the context's error when ctx ends first, and the
-// Redis error when a call fails.
+// WaitRequest is Wait without a record.
 func (g *Group) WaitRequest(ctx context.Context, requestID string, n, minimum int, scopes ...Scope) (int, error) {
+	return g.Wait(ctx, Request{ID: requestID, N: n, Minimum: minimum}, scopes...)
+}
+
+// Wait blocks until at least req.Minimum of req.N admissions are granted
+// under every scope (fewer when a limit is below the minimum) and returns
+// how many were. It returns the context's error when ctx ends first, and
+// the Redis error when a call fails.
+func (g *Group) Wait(ctx context.Context, req Request, scopes ...Scope) (int, error) {
 	for {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}
-		admitted, wait, err := g.AdmitRequest(ctx, requestID, n, minimum, scopes...)
+		admitted, wait, err := g.Admit(ctx, req, scopes...)
 		if err != nil {
 			return 0, err
 		}

@@ -15,8 +15,8 @@
 -- end, so counting each call at its end time bounds every window of
 -- arrivals at Ably, whatever the delay between admission and arrival.
 --
--- KEYS     per log: the sorted set, then the hash. On Redis Cluster all
---          keys must share one hash tag.
+-- KEYS     per log: the sorted set, then the hash; then, optionally, a
+--          record hash. On Redis Cluster all keys must share one hash tag.
 -- ARGV[1]  window in microseconds (integer >= 1), margin already added.
 -- ARGV[2]  n: admissions requested by this call (integer >= 1).
 -- ARGV[3]  minimum: admit nothing unless at least this many fit (integer
@@ -27,7 +27,9 @@
 -- ARGV[5]  hold in microseconds (integer >= 0): how long after admission
 --          an entry counts as the end of its publish until complete.lua
 --          records the real end. 0 scores the entry at its admission.
--- ARGV[6..] the limit of each log, in the order of KEYS (integers >= 1).
+-- ARGV[6..] the limit of each log, in the order of KEYS (integers >= 1),
+--          then, with a record hash, the field that an admission sets to
+--          the admitted count in the same step, such as a batch's plan.
 --
 -- Returns {admitted, wait_us}:
 --   admitted  how many of the n were admitted: 0, or from minimum to n.
@@ -42,7 +44,14 @@ local minimum = tonumber(ARGV[3])
 local request_id = ARGV[4]
 local hold = tonumber(ARGV[5])
 local logs = {}
-for i = 1, #KEYS / 2 do
+local log_count = math.floor(#KEYS / 2)
+local record_key = false
+local record_field = false
+if #KEYS % 2 == 1 then
+  record_key = KEYS[#KEYS]
+  record_field = ARGV[6 + log_count]
+end
+for i = 1, log_count do
   local limit = tonumber(ARGV[5 + i])
   logs[i] = {set = KEYS[2 * i - 1], counts = KEYS[2 * i], limit = limit}
   if minimum > limit then
@@ -151,6 +160,9 @@ if admitted > 0 then
     redis.call('HINCRBY', log.counts, 'total', admitted)
     redis.call('PEXPIRE', log.set, ttl)
     redis.call('PEXPIRE', log.counts, ttl)
+  end
+  if record_key then
+    redis.call('HSET', record_key, record_field, admitted)
   end
 end
 

@@ -134,3 +134,35 @@ func TestLimiter_HoldScoresUntilComplete(t *testing.T) {
 		}
 	}
 }
+
+func TestGroup_AdmitSetsRecord(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	g := newGroup(t, srv)
+	ctx := t.Context()
+	sc := scope("{t}:log", 10)
+	const record = "{t}:plans"
+
+	req := limiter.Request{ID: g.NewRequestID(), N: 15, Minimum: 1, RecordKey: record, RecordField: "batch-a"}
+	admitted, _, err := g.Admit(ctx, req, sc)
+	if err != nil || admitted != 10 {
+		t.Fatalf("Admit admitted %d, %v; expected 10", admitted, err)
+	}
+	if got := srv.Client().HGet(ctx, record, "batch-a").Val(); got != "10" {
+		t.Errorf("record field = %q after admitting 10, expected \"10\"", got)
+	}
+
+	denied := limiter.Request{ID: g.NewRequestID(), N: 5, Minimum: 1, RecordKey: record, RecordField: "batch-b"}
+	if admitted, _, err := g.Admit(ctx, denied, sc); err != nil || admitted != 0 {
+		t.Fatalf("Admit on a full log admitted %d, %v; expected 0", admitted, err)
+	}
+	if n := srv.Client().HExists(ctx, record, "batch-b").Val(); n {
+		t.Error("a denied call set its record field, expected none")
+	}
+
+	if _, _, err := g.Admit(ctx, req, sc); err != nil {
+		t.Fatalf("retry: %v", err)
+	}
+	if got := srv.Client().HGet(ctx, record, "batch-a").Val(); got != "10" {
+		t.Errorf("record field = %q after a retry, expected the first call's \"10\"", got)
+	}
+}

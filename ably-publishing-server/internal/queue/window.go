@@ -96,12 +96,21 @@ func (q *Queue) WindowAt(ctx context.Context, offset, size int) (Window, error) 
 // SavePlan records that count trades of the batch starting with first are
 // about to be published, before the publish, so that whichever replica
 // publishes the batch again after a crash sends the same trades with the
-// same message ids. AckMany deletes the plan.
+// same message ids. AckMany deletes the plan. The worker saves plans in
+// its admission call instead (PlanRef); SavePlan sets one on its own.
 func (q *Queue) SavePlan(ctx context.Context, first string, count int) error {
 	if err := q.client.HSet(ctx, q.plans, planField(first), count).Err(); err != nil {
 		return fmt.Errorf("save batch plan in %s: %w", q.plans, err)
 	}
 	return nil
+}
+
+// PlanRef returns the hash and the field of the plan of the batch that
+// starts with first, so that the limiter can save the plan in the same
+// step as the batch's admission (limiter.Request.RecordKey) instead of a
+// SavePlan call.
+func (q *Queue) PlanRef(first string) (key, field string) {
+	return q.plans, planField(first)
 }
 
 // AckMany removes one copy of each payload of a published batch from the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ably-fanout/ably-publishing-server/internal/limiter"
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
 	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/lib/backoff"
@@ -27,8 +28,9 @@ import (
 //     only loses entries by an ack or a dead-letter move and only gains
 //     entries at its tail, also when another replica takes it over.
 //   - Before a publish, the number of trades in it is saved as the batch's
-//     plan, keyed by the first payload (Queue.SavePlan), and the ack
-//     deletes the plan in the same script that removes the trades.
+//     plan, keyed by the first payload, by the limiter script that admits
+//     them (Queue.PlanRef), and the ack deletes the plan in the same script
+//     that removes the trades.
 //   - A batch whose first trade has a plan was published and maybe
 //     accepted before, by this or another replica. It is published again
 //     with exactly the plan's trades, because the limiter admits all of
@@ -67,7 +69,7 @@ type Batching struct {
 type BatchQueue interface {
 	Window(ctx context.Context, size int) (queue.Window, error)
 	WindowAt(ctx context.Context, offset, size int) (queue.Window, error)
-	SavePlan(ctx context.Context, first string, count int) error
+	PlanRef(first string) (key, field string)
 	AckMany(ctx context.Context, payloads []string) (int, error)
 	Held(ctx context.Context) ([]string, error)
 }
@@ -77,7 +79,7 @@ type BatchQueue interface {
 // implements it.
 type ChannelLimiter interface {
 	NewRequestID() string
-	WaitRequest(ctx context.Context, requestID, channel string, n, minimum int) (int, error)
+	Wait(ctx context.Context, channel string, req limiter.Request) (int, error)
 	Complete(ctx context.Context, requestID, channel string) error
 }
 
@@ -280,15 +282,12 @@ func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.
 		if first != nil {
 			err, first = first.err, nil
 		} else {
-			requestID, admitted, ok := w.admitChannel(ctx, channel, len(batch), minimum)
+			requestID, admitted, ok := w.admitChannel(ctx, channel, payloads, minimum)
 			if !ok {
 				return false
 			}
 			batch, payloads = batch[:admitted], payloads[:admitted]
 			minimum = admitted
-			if !w.savePlan(ctx, base, payloads) {
-				return false
-			}
 			err = w.publishBatchOnce(ctx, channel, base, batch, payloads)
 			if publish.Answered(err) {
 				w.completeAdmission(ctx, base, func(cctx context.Context) error {
@@ -352,13 +351,6 @@ func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.
 	}
 }
 
-// savePlan records the batch's trades as its plan before its publish.
-func (w *Worker) savePlan(ctx context.Context, base string, payloads []string) bool {
-	return w.finish(ctx, "save_plan", base, func(fctx context.Context) error {
-		return w.cfg.Batching.Queue.SavePlan(fctx, payloads[0], len(payloads))
-	})
-}
-
 // publishBatchOnce makes one publish attempt. Like publishOnce it is not
 // canceled by shutdown, only bounded by PublishTimeout.
 func (w *Worker) publishBatchOnce(ctx context.Context, channel, base string, trades []trade.Trade, payloads []string) error {
@@ -371,20 +363,24 @@ func (w *Worker) publishBatchOnce(ctx context.Context, channel, base string, tra
 	return err
 }
 
-// admitChannel waits for at least minimum and up to n slots of channel,
-// retrying Redis errors under one request id so that a lost reply never
+// admitChannel waits for at least minimum and up to len(payloads) slots
+// of channel, and saves the admitted count as the plan of the batch that
+// starts with payloads[0] in the same script call, before the publish. It
+// retries Redis errors under one request id so that a lost reply never
 // admits twice. It returns the request id and the admitted count, or false
 // when ctx ended first.
-func (w *Worker) admitChannel(ctx context.Context, channel string, n, minimum int) (string, int, bool) {
-	lim := w.cfg.Batching.Limiter
-	requestID := lim.NewRequestID()
+func (w *Worker) admitChannel(ctx context.Context, channel string, payloads []string, minimum int) (string, int, bool) {
+	b := w.cfg.Batching
+	planKey, planField := b.Queue.PlanRef(payloads[0])
+	req := limiter.Request{ID: b.Limiter.NewRequestID(), N: len(payloads), Minimum: minimum,
+		RecordKey: planKey, RecordField: planField}
 	started := time.Now()
 	for attempt := 0; ; attempt++ {
-		admitted, err := lim.WaitRequest(ctx, requestID, channel, n, minimum)
+		admitted, err := b.Limiter.Wait(ctx, channel, req)
 		if err == nil {
 			w.redisRecovered("limiter", attempt)
 			w.metrics.LimiterWait.Observe(time.Since(started).Seconds())
-			return requestID, admitted, true
+			return req.ID, admitted, true
 		}
 		if ctx.Err() != nil {
 			return "", 0, false

@@ -26,8 +26,8 @@ type inFlight struct {
 }
 
 // runPipelined is runBatched for a single channel. While one batch is
-// being published, it takes the next window from Redis, validates it,
-// admits it and saves its plan, so that the Redis round trips and the
+// being published, it takes the next window from Redis, validates it and
+// admits it, which saves its plan, so that the Redis round trips and the
 // parsing overlap the publish. The next publish starts only after the
 // current one was settled, so batches reach Ably in list order.
 //
@@ -88,23 +88,19 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 	return nil
 }
 
-// advance admits next and saves its plan, waits for the publish of
+// advance admits next, which saves its plan, waits for the publish of
 // current, starts next's publish and returns it. When Ably accepted
 // current, next's publish starts before current's ack, so that the ack's
 // round trip overlaps it too; any other outcome is settled first. When
 // the admission waited too long for current, next is sent again from its
 // admission, without overlap, and advance returns nil.
 func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch) *inFlight {
-	base := next.trades[0].ID
-	requestID, admitted, ok := w.admitChannel(ctx, next.channel, len(next.trades), next.minimum)
+	requestID, admitted, ok := w.admitChannel(ctx, next.channel, next.payloads, next.minimum)
 	if !ok {
 		return current
 	}
 	admittedAt := time.Now()
 	next.trades, next.payloads = next.trades[:admitted], next.payloads[:admitted]
-	if !w.savePlan(ctx, base, next.payloads) {
-		return current
-	}
 	var err error
 	if current != nil {
 		err = <-current.done
