@@ -141,7 +141,7 @@ func (b *bench) latency(ctx context.Context) error {
 func (b *bench) accuracy(ctx context.Context) error {
 	r := b.r
 	r.printf("## Limit accuracy with a backlog\n\n")
-	r.printf("BATCH_SIZE %d. Each run keeps a backlog for %s. \"max in log\" is the largest count of admissions in any sliding 1-second window of the limiter log's last scores (the end of each publish), \"max at emulator\" the same over the emulator's receivedAt (the emulator's own limit is set to twice RATE_LIMIT, so an excess would show as a count, not a rejection). Use is the arrivals at the emulator in the whole seconds from the first arrival on, over RATE_LIMIT per second. Max columns are the maximum over %d runs, use is the median.\n\n",
+	r.printf("BATCH_SIZE %d. Each run keeps a backlog for %s. \"max in log\" is the largest count of admissions in any sliding 1-second window of the limiter log's last scores (the end of each publish), \"max at emulator\" the same over the emulator's receivedAt (the emulator's own limit is set to twice RATE_LIMIT, so an excess would show as a count, not a rejection). Use is one second over the mean time from each arrival at the emulator to the arrival RATE_LIMIT places later: 100%% when every such span is exactly one window. Max columns are the maximum over %d runs, use is the median.\n\n",
 		max(b.s.BatchSize, 1), b.s.AccuracyTime, b.s.AccuracyRuns)
 	r.printf("| RATE_LIMIT | replicas | RATE_MARGIN | max in log | max at emulator | emulator maxInAnySecond | rejected | use |\n|---:|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, limit := range []int{50, 500} {
