@@ -110,7 +110,7 @@ func (b *bench) pipeline(ctx context.Context) error {
 func (b *bench) latency(ctx context.Context) error {
 	interval := 40 * time.Millisecond
 	rows := []consumer{
-		{Name: "publisher, 1 replica", Replicas: 1},
+		{Name: "publisher, 1 replica, BATCH_SIZE=1", Replicas: 1, Settings: map[string]string{"BATCH_SIZE": "1"}},
 		{Name: "baseline, 1 process", Baseline: true, Replicas: 1},
 	}
 	if b.s.BatchSize > 0 {

@@ -15,13 +15,7 @@ import (
 //go:embed window.lua
 var windowSource string
 
-//go:embed ack_many.lua
-var ackManySource string
-
-var (
-	windowScript  = redis.NewScript(windowSource)
-	ackManyScript = redis.NewScript(ackManySource)
-)
+var windowScript = redis.NewScript(windowSource)
 
 // ErrUnexpectedWindow means the window script returned something other
 // than a list of payloads and a plan.
@@ -59,38 +53,74 @@ func (q *Queue) Window(ctx context.Context, size int) (Window, error) {
 // of the processing list, which the caller is publishing. It fills the
 // list up to offset+size trades.
 func (q *Queue) WindowAt(ctx context.Context, offset, size int) (Window, error) {
-	if size < 1 || offset < 0 {
-		return Window{}, fmt.Errorf("window of %d trades at offset %d, expected at least 1 trade and an offset of at least 0", size, offset)
+	if size < 1 {
+		return Window{}, fmt.Errorf("window of %d trades, expected at least 1", size)
 	}
-	reply, err := windowScript.Run(ctx, q.client, []string{q.queue, q.processing, q.plans}, size, offset).Slice()
+	w, _, err := q.AckAndWindowAt(ctx, nil, offset, size)
+	return w, err
+}
+
+// AckAndWindowAt is AckMany of acked, when acked is not empty, followed by
+// WindowAt(offset, size), when size is above 0, in one script call, so
+// that a replica acknowledges a batch and reads the next window in one
+// round trip and one write. offset counts the entries left after the
+// acknowledgement. It returns the window and how many of acked were found
+// and removed.
+func (q *Queue) AckAndWindowAt(ctx context.Context, acked []string, offset, size int) (Window, int, error) {
+	if size < 0 || offset < 0 {
+		return Window{}, 0, fmt.Errorf("window of %d trades at offset %d, expected an offset and a size of at least 0", size, offset)
+	}
+	args := make([]any, 0, 4+len(acked))
+	args = append(args, size, offset, len(acked), "")
+	if len(acked) > 0 {
+		args[3] = planField(acked[0])
+		for _, p := range acked {
+			args = append(args, p)
+		}
+	}
+	reply, err := windowScript.Run(ctx, q.client, []string{q.queue, q.processing, q.plans}, args...).Slice()
 	if err != nil {
-		return Window{}, fmt.Errorf("fill %s from %s: %w", q.processing, q.queue, err)
+		if len(acked) > 0 {
+			return Window{}, 0, fmt.Errorf("ack %d trades in %s and read the next window: %w", len(acked), q.processing, err)
+		}
+		return Window{}, 0, fmt.Errorf("fill %s from %s: %w", q.processing, q.queue, err)
 	}
-	if len(reply) != 3 {
-		return Window{}, fmt.Errorf("%w: %d elements", ErrUnexpectedWindow, len(reply))
+	return parseWindowReply(reply, size)
+}
+
+// parseWindowReply reads window.lua's reply {payloads, plan, moved,
+// removed}.
+func parseWindowReply(reply []any, size int) (Window, int, error) {
+	if len(reply) != 4 {
+		return Window{}, 0, fmt.Errorf("%w: %d elements", ErrUnexpectedWindow, len(reply))
 	}
 	items, ok := reply[0].([]any)
 	if !ok {
-		return Window{}, fmt.Errorf("%w: payloads of type %T", ErrUnexpectedWindow, reply[0])
+		return Window{}, 0, fmt.Errorf("%w: payloads of type %T", ErrUnexpectedWindow, reply[0])
 	}
 	w := Window{Payloads: make([]string, len(items))}
 	for i, item := range items {
 		if w.Payloads[i], ok = item.(string); !ok {
-			return Window{}, fmt.Errorf("%w: payload of type %T", ErrUnexpectedWindow, item)
+			return Window{}, 0, fmt.Errorf("%w: payload of type %T", ErrUnexpectedWindow, item)
 		}
 	}
 	// A Lua false arrives as a nil reply.
 	if plan, isString := reply[1].(string); isString {
+		var err error
 		if w.Plan, err = strconv.Atoi(plan); err != nil {
-			return Window{}, fmt.Errorf("%w: plan %q", ErrUnexpectedWindow, plan)
+			return Window{}, 0, fmt.Errorf("%w: plan %q", ErrUnexpectedWindow, plan)
 		}
 	}
 	moved, ok := reply[2].(int64)
 	if !ok || moved < 0 || moved > int64(size) {
-		return Window{}, fmt.Errorf("%w: moved count %v", ErrUnexpectedWindow, reply[2])
+		return Window{}, 0, fmt.Errorf("%w: moved count %v", ErrUnexpectedWindow, reply[2])
 	}
 	w.Moved = int(moved)
-	return w, nil
+	removed, ok := reply[3].(int64)
+	if !ok || removed < 0 {
+		return Window{}, 0, fmt.Errorf("%w: removed count %v", ErrUnexpectedWindow, reply[3])
+	}
+	return w, int(removed), nil
 }
 
 // SavePlan records that count trades of the batch starting with first are
@@ -121,16 +151,8 @@ func (q *Queue) AckMany(ctx context.Context, payloads []string) (int, error) {
 	if len(payloads) == 0 {
 		return 0, nil
 	}
-	args := make([]any, 0, len(payloads)+1)
-	args = append(args, planField(payloads[0]))
-	for _, p := range payloads {
-		args = append(args, p)
-	}
-	removed, err := ackManyScript.Run(ctx, q.client, []string{q.processing, q.plans}, args...).Int()
-	if err != nil {
-		return 0, fmt.Errorf("ack %d trades in %s: %w", len(payloads), q.processing, err)
-	}
-	return removed, nil
+	_, removed, err := q.AckAndWindowAt(ctx, payloads, 0, 0)
+	return removed, err
 }
 
 // Held returns every trade in the processing list, oldest first.

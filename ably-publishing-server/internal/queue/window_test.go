@@ -210,3 +210,51 @@ func TestWindowAt_SkipsTradesInFlight(t *testing.T) {
 		t.Error("WindowAt(-1, 3) returned no error")
 	}
 }
+
+func TestAckAndWindowAt_OneCall(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	client := newClient(t, srv)
+	q := queue.New(client, queueKey, "replica-a")
+	ctx := t.Context()
+	push(t, client, "a", "b", "c", "d", "e", "f", "g")
+	if _, err := q.WindowAt(ctx, 0, 4); err != nil {
+		t.Fatalf("WindowAt: %v", err)
+	}
+	if err := q.SavePlan(ctx, "a", 2); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+
+	// Batch [a b] is acknowledged while [c d] is in flight.
+	next, removed, err := q.AckAndWindowAt(ctx, []string{"a", "b"}, 2, 3)
+	if err != nil {
+		t.Fatalf("AckAndWindowAt: %v", err)
+	}
+	if removed != 2 {
+		t.Errorf("removed %d, expected 2", removed)
+	}
+	if !slices.Equal(next.Payloads, []string{"e", "f", "g"}) {
+		t.Errorf("window %v, expected [e f g] behind [c d]", next.Payloads)
+	}
+	if next.Moved != 3 {
+		t.Errorf("Moved = %d, expected 3", next.Moved)
+	}
+	if n := client.HLen(ctx, keys.BatchPlans(queueKey)).Val(); n != 0 {
+		t.Errorf("%d plans left, expected the acknowledged batch's plan deleted", n)
+	}
+	if got := listContents(t, client, keys.Processing(queueKey, "replica-a")); !slices.Equal(got, []string{"c", "d", "e", "f", "g"}) {
+		t.Errorf("processing list %v, expected [c d e f g]", got)
+	}
+
+	t.Run("ack only", func(t *testing.T) {
+		empty, removed, err := q.AckAndWindowAt(ctx, []string{"e", "c"}, 0, 0)
+		if err != nil {
+			t.Fatalf("AckAndWindowAt: %v", err)
+		}
+		if removed != 2 || len(empty.Payloads) != 0 || empty.Moved != 0 {
+			t.Errorf("removed %d, window %v, moved %d; expected 2 removed and no window", removed, empty.Payloads, empty.Moved)
+		}
+		if got := listContents(t, client, keys.Processing(queueKey, "replica-a")); !slices.Equal(got, []string{"d", "f", "g"}) {
+			t.Errorf("processing list %v, expected [d f g]", got)
+		}
+	})
+}

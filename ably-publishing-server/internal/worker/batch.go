@@ -69,6 +69,7 @@ type Batching struct {
 type BatchQueue interface {
 	Window(ctx context.Context, size int) (queue.Window, error)
 	WindowAt(ctx context.Context, offset, size int) (queue.Window, error)
+	AckAndWindowAt(ctx context.Context, acked []string, offset, size int) (queue.Window, int, error)
 	PlanRef(first string) (key, field string)
 	AckMany(ctx context.Context, payloads []string) (int, error)
 	Held(ctx context.Context) ([]string, error)
@@ -299,9 +300,7 @@ func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.
 		var delay time.Duration
 		switch outcome := publish.Classify(err); outcome {
 		case publish.Published:
-			w.published.Add(int64(admitted))
-			w.metrics.Published.Add(float64(admitted))
-			w.ablyRecovered(base, retries+configFailures)
+			w.countPublished(base, admitted, retries+configFailures)
 			return w.ackMany(ctx, base, payloads)
 
 		case publish.Reject:
@@ -389,13 +388,20 @@ func (w *Worker) admitChannel(ctx context.Context, channel string, payloads []st
 	}
 }
 
+// countPublished counts a batch of n trades that Ably accepted after
+// failures failed attempts.
+func (w *Worker) countPublished(base string, n, failures int) {
+	w.published.Add(int64(n))
+	w.metrics.Published.Add(float64(n))
+	w.ablyRecovered(base, failures)
+}
+
 // ackMany removes published trades from the processing list.
 func (w *Worker) ackMany(ctx context.Context, base string, payloads []string) bool {
 	done := w.finish(ctx, "ack", base, func(fctx context.Context) error {
 		removed, err := w.cfg.Batching.Queue.AckMany(fctx, payloads)
-		if err == nil && removed < len(payloads) {
-			w.logger.Warn("published trades were no longer in the processing list", "trade_id", base,
-				"missing", len(payloads)-removed)
+		if err == nil {
+			w.warnMissing(base, payloads, removed)
 		}
 		return err
 	})
@@ -403,6 +409,14 @@ func (w *Worker) ackMany(ctx context.Context, base string, payloads []string) bo
 		w.forgetRecoveries(ctx, payloads)
 	}
 	return done
+}
+
+// warnMissing logs when an ack found fewer of payloads than it removed.
+func (w *Worker) warnMissing(base string, payloads []string, removed int) {
+	if removed < len(payloads) {
+		w.logger.Warn("published trades were no longer in the processing list", "trade_id", base,
+			"missing", len(payloads)-removed)
+	}
 }
 
 // forgetRecoveries deletes the recovery counts of those payloads that

@@ -264,10 +264,19 @@ type offsetRecorder struct {
 }
 
 func (o *offsetRecorder) WindowAt(ctx context.Context, offset, size int) (queue.Window, error) {
+	o.record(offset)
+	return o.BatchQueue.WindowAt(ctx, offset, size)
+}
+
+func (o *offsetRecorder) AckAndWindowAt(ctx context.Context, acked []string, offset, size int) (queue.Window, int, error) {
+	o.record(offset)
+	return o.BatchQueue.AckAndWindowAt(ctx, acked, offset, size)
+}
+
+func (o *offsetRecorder) record(offset int) {
 	if int64(offset) > o.max.Load() {
 		o.max.Store(int64(offset))
 	}
-	return o.BatchQueue.WindowAt(ctx, offset, size)
 }
 
 func TestBatch_SplitsBySize(t *testing.T) {
@@ -346,6 +355,15 @@ func (q *lostAcks) AckMany(ctx context.Context, payloads []string) (int, error) 
 	q.lost++
 	q.onLost()
 	return 0, errAckLost
+}
+
+// AckAndWindowAt loses the ack part as AckMany does.
+func (q *lostAcks) AckAndWindowAt(ctx context.Context, acked []string, offset, size int) (queue.Window, int, error) {
+	if len(acked) > 0 {
+		_, err := q.AckMany(ctx, acked)
+		return queue.Window{}, 0, err
+	}
+	return q.BatchQueue.AckAndWindowAt(ctx, acked, offset, size)
 }
 
 func TestBatch_RepublishKeepsMessageIDs(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/ably-fanout/ably-publishing-server/internal/publish"
+	"github.com/ably-fanout/ably-publishing-server/internal/queue"
 	"github.com/ably-fanout/lib/trade"
 )
 
@@ -37,9 +38,14 @@ type inFlight struct {
 // trade has a plan, left by a crash, is published the same way as in
 // runBatched, with nothing in flight.
 func (w *Worker) runPipelined(ctx context.Context) error {
-	var current *inFlight
+	// current is being published; accepted was accepted by Ably and is
+	// acknowledged with the next window read.
+	var current, accepted *inFlight
 	// At shutdown a publish already sent finishes and is acknowledged.
-	defer func() { w.settle(ctx, current) }()
+	defer func() {
+		w.ackAccepted(ctx, accepted)
+		w.settle(ctx, current)
+	}()
 	checkHeld := true
 	for attempt := 0; ctx.Err() == nil; {
 		select {
@@ -49,7 +55,8 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 		}
 		if checkHeld {
 			// countHeld counts every trade in the list as held, so the
-			// batch in flight must leave the list first.
+			// batches published must leave the list first.
+			accepted = w.ackAccepted(ctx, accepted)
 			current = w.settle(ctx, current)
 			if !w.countHeld(ctx) {
 				return nil
@@ -60,7 +67,7 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 		if current != nil {
 			offset = len(current.payloads)
 		}
-		head, ok := w.readWindow(ctx, offset, &attempt)
+		head, ok := w.ackAndReadWindow(ctx, &accepted, offset, &attempt)
 		if !ok {
 			continue
 		}
@@ -83,21 +90,56 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 			w.sendBatch(ctx, next.channel, next.trades, next.payloads, next.minimum)
 			continue
 		}
-		current = w.advance(ctx, current, next)
+		current, accepted = w.advance(ctx, current, next)
+	}
+	return nil
+}
+
+// ackAndReadWindow is readWindow that first acknowledges *accepted, when
+// it is not nil, in the same script call, and then sets it to nil. After
+// a Redis error *accepted stays, so the next call acknowledges it again.
+func (w *Worker) ackAndReadWindow(ctx context.Context, accepted **inFlight, offset int, attempt *int) (queue.Window, bool) {
+	f := *accepted
+	if f == nil {
+		return w.readWindow(ctx, offset, attempt)
+	}
+	head, removed, err := w.cfg.Batching.Queue.AckAndWindowAt(ctx, f.payloads, offset, w.cfg.Batching.Size)
+	if err != nil {
+		if ctx.Err() == nil {
+			w.redisFailed(ctx, "ack", err, *attempt, "trade_id", f.trades[0].ID)
+			*attempt++
+		}
+		return queue.Window{}, false
+	}
+	*accepted = nil
+	w.warnMissing(f.trades[0].ID, f.payloads, removed)
+	w.forgetRecoveries(ctx, f.payloads)
+	w.redisRecovered("ack", *attempt)
+	*attempt = 0
+	w.metrics.Taken.Add(float64(head.Moved))
+	return head, true
+}
+
+// ackAccepted acknowledges f, a batch that Ably accepted, on its own. It
+// returns nil and does nothing for a nil f.
+func (w *Worker) ackAccepted(ctx context.Context, f *inFlight) *inFlight {
+	if f != nil {
+		w.ackMany(ctx, f.trades[0].ID, f.payloads)
 	}
 	return nil
 }
 
 // advance admits next, which saves its plan, waits for the publish of
 // current, starts next's publish and returns it. When Ably accepted
-// current, next's publish starts before current's ack, so that the ack's
-// round trip overlaps it too; any other outcome is settled first. When
-// the admission waited too long for current, next is sent again from its
-// admission, without overlap, and advance returns nil.
-func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch) *inFlight {
+// current, next's publish starts at once and advance also returns current
+// as accepted, for the caller to acknowledge with its next window read;
+// any other outcome is settled before next's publish. When the admission
+// waited too long for current, next is sent again from its admission,
+// without overlap, and advance returns nil.
+func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch) (started, accepted *inFlight) {
 	requestID, admitted, ok := w.admitChannel(ctx, next.channel, next.payloads, next.minimum)
 	if !ok {
-		return current
+		return current, nil
 	}
 	admittedAt := time.Now()
 	next.trades, next.payloads = next.trades[:admitted], next.payloads[:admitted]
@@ -107,9 +149,8 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	}
 	fresh := time.Since(admittedAt) <= maxAdmissionAge
 	if current != nil && publish.Classify(err) == publish.Published && fresh && ctx.Err() == nil {
-		started := w.startPublish(ctx, next, requestID)
-		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades), &publishAttempt{err: err})
-		return started
+		w.countPublished(current.trades[0].ID, len(current.trades), 0)
+		return w.startPublish(ctx, next, requestID), current
 	}
 	if current != nil {
 		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades), &publishAttempt{err: err})
@@ -117,16 +158,16 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	if ctx.Err() != nil {
 		// The planned trades stay in the processing list, and the next
 		// publish of them, by any replica, follows the plan.
-		return nil
+		return nil, nil
 	}
 	if time.Since(admittedAt) > maxAdmissionAge {
 		// The admission may leave the limiter's window before this publish
 		// ends. It keeps its slots until its hold ends, and the batch gets
 		// a new one.
 		w.sendBatch(ctx, next.channel, next.trades, next.payloads, admitted)
-		return nil
+		return nil, nil
 	}
-	return w.startPublish(ctx, next, requestID)
+	return w.startPublish(ctx, next, requestID), nil
 }
 
 // startPublish publishes next in a new goroutine. When Ably responds, the
