@@ -53,7 +53,7 @@ func parseSettings(args []string) (settings, error) {
 	fs.DurationVar(&s.LimiterTime, "limiter-time", 2*time.Second, "duration of each limiter variant per run")
 	fs.IntVar(&s.LatencyCount, "latency-count", 200, "trades pushed one at a time per latency run")
 	fs.DurationVar(&s.AccuracyTime, "accuracy-time", 6*time.Second, "duration of each limit-accuracy run, at least 3s")
-	fs.IntVar(&s.BatchSize, "batch-size", 0, "BATCH_SIZE of the batched publisher rows; 0 leaves them out")
+	fs.IntVar(&s.BatchSize, "batch-size", 100, "BATCH_SIZE of the batched publisher rows and of the accuracy, memory and channels suites, the publisher's default 100; 0 leaves the batched rows out and runs those suites with BATCH_SIZE=1")
 	suites := fs.String("suites", "limiter,pipeline,latency,accuracy,memory,channels", "comma-separated suites to run")
 	fs.StringVar(&s.Out, "out", "", "file the Markdown report is written to; default standard output")
 	fs.StringVar(&s.WorkDir, "work-dir", "", "folder for binaries, logs and Redis data; default a new temporary folder")
