@@ -57,7 +57,7 @@ func scrapePipeline(tb testing.TB, s *stack.Stack) pipelineCounts {
 		c.admissions += f.Value(metrics.LimiterAdmissions)
 		c.takeovers += f.Value(metrics.LeaseTakeovers)
 		c.publishes += f.SampleCount(metrics.PublishDuration)
-		c.batchMessages += uint64(batchSum(f))
+		c.batchMessages += uint64(f.SampleSum(metrics.PublishBatchSize))
 		c.queueGauge = append(c.queueGauge, f.Value(metrics.QueueLength))
 		c.deadGauge = append(c.deadGauge, f.Value(metrics.DeadLetterLength))
 	}
@@ -67,20 +67,6 @@ func scrapePipeline(tb testing.TB, s *stack.Stack) pipelineCounts {
 	c.queueGauge = append(c.queueGauge, f.Value(metrics.QueueLength))
 	c.deadGauge = append(c.deadGauge, f.Value(metrics.DeadLetterLength))
 	return c
-}
-
-// batchSum returns the number of messages in every publish request, the
-// sum of the batch size histogram.
-func batchSum(f metrics.Families) float64 {
-	family, ok := f[metrics.PublishBatchSize]
-	if !ok {
-		return 0
-	}
-	var sum float64
-	for _, m := range family.GetMetric() {
-		sum += m.GetHistogram().GetSampleSum()
-	}
-	return sum
 }
 
 // allEqual reports whether every value is want.

@@ -3,6 +3,7 @@ package metrics
 import (
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -178,6 +179,14 @@ func TestScrape_ReadsHandlerOutput(t *testing.T) {
 	t.Run("sample count", func(t *testing.T) {
 		if got := families.SampleCount(PublishDuration); got != 3 {
 			t.Errorf("%s count = %d, want 3", PublishDuration, got)
+		}
+	})
+	t.Run("sample sum", func(t *testing.T) {
+		if got := families.SampleSum(PublishDuration); math.Abs(got-0.14) > 1e-9 {
+			t.Errorf("%s sum = %v, want 0.14", PublishDuration, got)
+		}
+		if got := families.SampleSum("fanout_missing_seconds"); got != 0 {
+			t.Errorf("missing family sum = %v, want 0", got)
 		}
 	})
 	t.Run("series names", func(t *testing.T) {

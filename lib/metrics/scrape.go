@@ -124,6 +124,25 @@ func (f Families) SampleCount(name string) uint64 {
 	return n
 }
 
+// SampleSum returns the sum of the observations of the histogram or
+// summary family name, over its series.
+func (f Families) SampleSum(name string) float64 {
+	family, ok := f[name]
+	if !ok {
+		return 0
+	}
+	var sum float64
+	for _, m := range family.GetMetric() {
+		switch {
+		case m.GetHistogram() != nil:
+			sum += m.GetHistogram().GetSampleSum()
+		case m.GetSummary() != nil:
+			sum += m.GetSummary().GetSampleSum()
+		}
+	}
+	return sum
+}
+
 // SeriesNames returns the sorted metric names that PromQL can select from
 // this scrape: a histogram family adds the names with _bucket, _sum and
 // _count, and a summary family its own name with _sum and _count.
