@@ -100,10 +100,8 @@ func (w *Worker) runBatched(ctx context.Context) error {
 	}
 	checkHeld := true
 	for attempt := 0; ctx.Err() == nil; {
-		select {
-		case <-w.recoverSignal:
+		if w.recoverRequested() {
 			checkHeld = true
-		default:
 		}
 		if checkHeld {
 			if !w.countHeld(ctx) {
@@ -126,6 +124,18 @@ func (w *Worker) runBatched(ctx context.Context) error {
 		w.handleWindow(ctx, head)
 	}
 	return nil
+}
+
+// recoverRequested reports, without waiting, whether NotifyRecovered was
+// called since the last report: trades were added to the processing list
+// that the worker must count as held.
+func (w *Worker) recoverRequested() bool {
+	select {
+	case <-w.recoverSignal:
+		return true
+	default:
+		return false
+	}
 }
 
 // readWindow reads the window after the first offset entries of the

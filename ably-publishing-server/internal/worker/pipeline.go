@@ -48,10 +48,8 @@ func (w *Worker) runPipelined(ctx context.Context) error {
 	}()
 	checkHeld := true
 	for attempt := 0; ctx.Err() == nil; {
-		select {
-		case <-w.recoverSignal:
+		if w.recoverRequested() {
 			checkHeld = true
-		default:
 		}
 		if checkHeld {
 			// countHeld counts every trade in the list as held, so the
