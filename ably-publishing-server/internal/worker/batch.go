@@ -277,7 +277,7 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 
 // publishAttempt is the result of a publish that the pipelined loop made
 // before settleBatch took over the batch. Its admission was recorded as
-// complete already when Ably answered.
+// complete already when Ably responded.
 type publishAttempt struct {
 	err error
 }
