@@ -32,6 +32,10 @@ type Window struct {
 	// Moved is how many trades this call moved from the queue into the
 	// processing list.
 	Moved int
+	// NextPlan is the index in Payloads of the first entry after the first
+	// that starts a planned batch, such as one taken over from a stopped
+	// replica, or 0 when none does. A new batch must end before it.
+	NextPlan int
 }
 
 // Window moves trades from the queue into the processing list until the
@@ -89,9 +93,9 @@ func (q *Queue) AckAndWindowAt(ctx context.Context, acked []string, offset, size
 }
 
 // parseWindowReply reads window.lua's reply {payloads, plan, moved,
-// removed}.
+// removed, next_plan}.
 func parseWindowReply(reply []any, size int) (Window, int, error) {
-	if len(reply) != 4 {
+	if len(reply) != 5 {
 		return Window{}, 0, fmt.Errorf("%w: %d elements", ErrUnexpectedWindow, len(reply))
 	}
 	items, ok := reply[0].([]any)
@@ -120,6 +124,11 @@ func parseWindowReply(reply []any, size int) (Window, int, error) {
 	if !ok || removed < 0 {
 		return Window{}, 0, fmt.Errorf("%w: removed count %v", ErrUnexpectedWindow, reply[3])
 	}
+	nextPlan, ok := reply[4].(int64)
+	if !ok || nextPlan < 0 || nextPlan >= int64(max(len(w.Payloads), 1)) {
+		return Window{}, 0, fmt.Errorf("%w: next plan index %v", ErrUnexpectedWindow, reply[4])
+	}
+	w.NextPlan = int(nextPlan)
 	return w, int(removed), nil
 }
 

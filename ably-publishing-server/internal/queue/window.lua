@@ -15,12 +15,13 @@
 -- ARGV[4]  SHA-1 of the first acknowledged payload, whose plan is deleted.
 -- ARGV[5..] the payloads to acknowledge, one copy of each.
 --
--- Returns {payloads, plan, moved, removed}: the size entries of the
--- processing list from offset on, oldest first, after moving trades from
--- the queue until the list holds offset+size entries or the queue is
+-- Returns {payloads, plan, moved, removed, next_plan}: the size entries of
+-- the processing list from offset on, oldest first, after moving trades
+-- from the queue until the list holds offset+size entries or the queue is
 -- empty; the plan of the first of them, or false when it has none; how
--- many trades were moved; and how many acknowledged payloads were found
--- and removed. The script runs atomically, so a trade is always in exactly
+-- many trades were moved; how many acknowledged payloads were found and
+-- removed; and the 0-based index in payloads of the first entry after the
+-- first that starts a planned batch, or 0 when none does. The script runs atomically, so a trade is always in exactly
 -- one of the lists.
 
 local size = tonumber(ARGV[1])
@@ -53,6 +54,7 @@ end
 local payloads = {}
 local plan = false
 local moved = 0
+local next_plan = 0
 if size > 0 then
   local missing = offset + size - redis.call('LLEN', KEYS[2])
   if missing > 0 then
@@ -74,5 +76,15 @@ if size > 0 then
   if #payloads > 0 then
     plan = redis.call('HGET', KEYS[3], redis.sha1hex(payloads[1]))
   end
+  -- A planned batch taken over from a stopped replica can start anywhere
+  -- in the list, and a new batch must end before it.
+  if #payloads > 1 and redis.call('HLEN', KEYS[3]) > 0 then
+    for i = 2, #payloads do
+      if redis.call('HEXISTS', KEYS[3], redis.sha1hex(payloads[i])) == 1 then
+        next_plan = i - 1
+        break
+      end
+    end
+  end
 end
-return {payloads, plan, moved, removed}
+return {payloads, plan, moved, removed, next_plan}

@@ -202,6 +202,19 @@ func TestWindowAt_SkipsTradesInFlight(t *testing.T) {
 	if next.Plan != 3 {
 		t.Errorf("Plan = %d, expected the plan of c (3)", next.Plan)
 	}
+	if next.NextPlan != 0 {
+		t.Errorf("NextPlan = %d with no plan after c, expected 0", next.NextPlan)
+	}
+	if err := q.SavePlan(ctx, "e", 1); err != nil {
+		t.Fatalf("SavePlan: %v", err)
+	}
+	again, err := q.WindowAt(ctx, 2, 3)
+	if err != nil {
+		t.Fatalf("WindowAt(2, 3): %v", err)
+	}
+	if again.NextPlan != 2 {
+		t.Errorf("NextPlan = %d with a plan for e in [c d e], expected 2", again.NextPlan)
+	}
 	if got := listContents(t, client, keys.Processing(queueKey, "replica-a")); !slices.Equal(got, []string{"a", "b", "c", "d", "e"}) {
 		t.Errorf("processing list %v, expected [a b c d e]", got)
 	}

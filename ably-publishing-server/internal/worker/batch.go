@@ -239,6 +239,11 @@ func (w *Worker) buildBatch(ctx context.Context, head queue.Window) (builtBatch,
 	batch := make([]trade.Trade, 0, len(trades))
 	payloads := make([]string, 0, len(trades))
 	for i, t := range trades {
+		if head.Plan == 0 && head.NextPlan > 0 && i >= head.NextPlan {
+			// A batch planned before starts here and must be published
+			// alone, with its plan's ids.
+			break
+		}
 		if b.Route(t) == channel {
 			batch = append(batch, t)
 			payloads = append(payloads, window[i])

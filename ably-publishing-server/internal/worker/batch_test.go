@@ -502,3 +502,59 @@ func TestBatch_ChannelAndAccountLimits(t *testing.T) {
 		t.Errorf("%d messages over all channels in one second, over the account limit of %d", worst, accountLimit)
 	}
 }
+
+// TestBatch_StopsBeforeTakenOverPlan gives a replica a processing list
+// that holds its own new trades followed by a batch that a stopped replica
+// had planned and published, as after a take-over. The new batch must end
+// before the planned one, which is published again whole with its ids.
+func TestBatch_StopsBeforeTakenOverPlan(t *testing.T) {
+	for _, mode := range []struct {
+		name   string
+		serial bool
+	}{{"pipelined", false}, {"serial", true}} {
+		t.Run(mode.name, func(t *testing.T) {
+			srv := redistest.Start(t, redistest.Options{})
+			emu := newBatchEmulator(t, 0)
+			rdb := newRedisClient(t, srv)
+			ctx := t.Context()
+
+			var own, planned []string
+			var ids []string
+			var plannedTrades []trade.Trade
+			for i := range 30 {
+				tr := newTrade(fmt.Sprintf("own-%d", i+1), int64(i+1))
+				own = append(own, tradeJSON(t, tr))
+				ids = append(ids, tr.ID)
+			}
+			for i := range 50 {
+				tr := newTrade(fmt.Sprintf("taken-%d", i+1), int64(i+1))
+				planned = append(planned, tradeJSON(t, tr))
+				plannedTrades = append(plannedTrades, tr)
+				ids = append(ids, tr.ID)
+			}
+			push(t, rdb, keys.Processing(queueKey, "replica-a"), append(own, planned...)...)
+			planKey, planField := queue.New(rdb, queueKey, "replica-a").PlanRef(planned[0])
+			if err := rdb.HSet(ctx, planKey, planField, len(planned)).Err(); err != nil {
+				t.Fatal(err)
+			}
+			// The stopped replica's publish of its planned batch.
+			client, err := publish.NewClient(publish.ClientConfig{Key: emu.Key, Endpoint: emu.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := publish.NewBatchPublisher(client).PublishBatch(ctx, channelName, plannedTrades[0].ID, plannedTrades, planned); err != nil {
+				t.Fatalf("publish the planned batch: %v", err)
+			}
+
+			r := newBatchReplica(t, srv, emu, "replica-a", batchOptions{size: 100, limit: 10000, serial: mode.serial})
+			r.start(t)
+			waitForEmptyLists(t, rdb, r)
+			r.stop(t)
+
+			assertTradesOnce(t, emu, []string{channelName}, ids)
+			if got := emu.Server.Stats().Channels[channelName].Duplicates; got != int64(len(planned)) {
+				t.Errorf("emulator dropped %d duplicates, expected the %d trades of the planned batch", got, len(planned))
+			}
+		})
+	}
+}
