@@ -27,6 +27,8 @@ import (
 //     Size entries that go to the same channel, in list order. The list
 //     only loses entries by an ack or a dead-letter move and only gains
 //     entries at its tail, also when another replica takes it over.
+//   - A new batch ends before any later entry that starts a planned batch
+//     (queue.Window.NextPlan), such as one appended by a take-over.
 //   - Before a publish, the number of trades in it is saved as the batch's
 //     plan, keyed by the first payload, by the limiter script that admits
 //     them (Queue.PlanRef), and the ack deletes the plan in the same script
