@@ -16,7 +16,10 @@ all: build
 ## run: start the whole pipeline locally and print the client's address
 run:
 	@[ -f node_modules/ably/build/ably.min.js ] || ! command -v npm >/dev/null || npm install --no-audit --no-fund --silent || true
-	$(GO) run ./devstack/cmd/devstack
+	$(GO) build -o bin/devstack ./devstack/cmd/devstack
+	@# The runner itself, not go run, takes Ctrl-C, so that a normal stop
+	@# prints its summary and no error.
+	bin/devstack
 
 ## test: install what the tests need, then run every test
 test: deps vet

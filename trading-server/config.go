@@ -13,6 +13,7 @@ import (
 	"github.com/ably-fanout/lib/envconfig"
 	"github.com/ably-fanout/lib/logging"
 	"github.com/ably-fanout/lib/redisconn"
+	"github.com/ably-fanout/lib/trade"
 	"github.com/ably-fanout/trading-server/internal/generate"
 	"github.com/ably-fanout/trading-server/internal/push"
 )
@@ -67,8 +68,6 @@ type config struct {
 	ProgressInterval time.Duration
 }
 
-var defaultSymbols = []string{"AAPL", "MSFT", "GOOG", "AMZN", "TSLA"}
-
 // newSettings returns the settings of the trading server, bound to the
 // fields of the returned config.
 func newSettings() (*envconfig.Set, *config) {
@@ -89,7 +88,7 @@ func newSettings() (*envconfig.Set, *config) {
 	set.Int(&c.SteadyRate, "STEADY_RATE", 20, 1, 100_000,
 		"trades per second in steady mode")
 
-	set.List(&c.Symbols, "SYMBOLS", defaultSymbols,
+	set.List(&c.Symbols, "SYMBOLS", trade.DefaultSymbols,
 		"comma-separated symbols to trade, each 1 to 16 characters of A-Z 0-9 . _ -")
 	set.String(&c.ReplayFile, "REPLAY_FILE", "",
 		"path of the NDJSON file of trades, one per line, that replay mode reads (required in replay mode)")

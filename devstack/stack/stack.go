@@ -14,7 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
+
+	"github.com/ably-fanout/lib/trade"
 )
 
 // Options configure a stack. Zero values take the defaults noted.
@@ -95,6 +98,17 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	if err := os.MkdirAll(opts.RunDir, 0o755); err != nil {
 		return nil, err
 	}
+	// Each start writes new log files; the processes of one stack append
+	// to them, as a restarted replica does.
+	oldLogs, err := filepath.Glob(filepath.Join(opts.RunDir, "*.log"))
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range oldLogs {
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("remove the log of an earlier run: %w", err)
+		}
+	}
 	s := &Stack{opts: opts}
 	if err := s.start(ctx); err != nil {
 		s.Stop()
@@ -166,6 +180,14 @@ func (s *Stack) StartPublisher(ctx context.Context, id string) (*Publisher, erro
 	env["ABLY_KEY"] = s.key
 	env["RATE_LIMIT"] = strconv.Itoa(s.opts.RateLimit)
 	env["ABLY_ENDPOINT"] = s.EmulatorURL
+	if os.Getenv("SYMBOLS") == "" {
+		// /config lists one channel per symbol when CHANNEL_NAME routes
+		// by {symbol}, so the publishers get the trading server's symbols.
+		env["SYMBOLS"] = strings.Join(trade.DefaultSymbols, ",")
+		if symbols := s.opts.TradingEnv["SYMBOLS"]; symbols != "" {
+			env["SYMBOLS"] = symbols
+		}
+	}
 	maps.Copy(env, s.opts.PublisherEnv)
 	p, err := s.startProcess(id, s.opts.Bin.Publisher, env)
 	if err != nil {
@@ -300,7 +322,11 @@ func waitHTTP(ctx context.Context, p *Process, url, logPath string) error {
 		}
 		select {
 		case <-p.Done():
-			return fmt.Errorf("%s exited at start (%v); log %s:\n%s", p.Name, p.ExitErr(), logPath, tail(logPath))
+			exitErr := p.ExitErr()
+			if exitErr == nil {
+				exitErr = errors.New("exit status 0")
+			}
+			return fmt.Errorf("%s exited at start (%w); log %s:\n%s", p.Name, exitErr, logPath, tail(logPath))
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready at %s: %w; log %s:\n%s", p.Name, url, ctx.Err(), logPath, tail(logPath))
 		case <-time.After(50 * time.Millisecond):

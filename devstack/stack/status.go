@@ -3,11 +3,11 @@ package stack
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ably-fanout/lib/keys"
@@ -191,7 +191,7 @@ func (sm *Sampler) Sample(ctx context.Context) (Status, error) {
 		if err != nil {
 			return st, err
 		}
-		st.Channel = stats[sm.cfg.Channel]
+		st.Channel = channelTotals(stats, sm.cfg.Channel)
 	}
 	return st, nil
 }
@@ -207,16 +207,60 @@ func (sm *Sampler) sampleRedis(ctx context.Context, st *Status) error {
 	from := strconv.FormatInt(now.Add(-sm.window).UnixMicro(), 10)
 	inWindow := pipe.ZCount(ctx, keys.RateLog(sm.cfg.QueueKey), "("+from, "+inf")
 	// With BATCH_SIZE above 1 each log entry stands for a whole call, and
-	// the counts hash holds the admissions of the entries not yet trimmed.
-	batched := pipe.HGet(ctx, keys.RateCounts(sm.cfg.QueueKey), "total")
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	// the counts hash holds how many messages it admitted.
+	members := pipe.ZRangeByScore(ctx, keys.RateLog(sm.cfg.QueueKey), &redis.ZRangeBy{Min: "(" + from, Max: "+inf"})
+	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("read queue lengths: %w", err)
 	}
 	st.Queued, st.Dead, st.InWindow = queued.Val(), dead.Val(), inWindow.Val()
-	if total, err := batched.Int64(); err == nil {
-		st.InWindow = total
+	if len(members.Val()) == 0 {
+		return nil
+	}
+	counts, err := sm.rdb.HMGet(ctx, keys.RateCounts(sm.cfg.QueueKey), members.Val()...).Result()
+	if err != nil {
+		return fmt.Errorf("read the limiter's counts: %w", err)
+	}
+	var batched int64
+	found := false
+	for _, c := range counts {
+		if text, ok := c.(string); ok {
+			n, err := strconv.ParseInt(text, 10, 64)
+			if err != nil {
+				return fmt.Errorf("read the limiter's counts: invalid count %q", text)
+			}
+			batched += n
+			found = true
+		}
+	}
+	if found {
+		st.InWindow = batched
 	}
 	return nil
+}
+
+// channelTotals returns the counters of channel, or, when channel is a
+// template such as "trades:{symbol}", the counters of every channel it
+// routes to added up, with the busiest channel's MaxInAnySecond.
+func channelTotals(stats map[string]ChannelStats, channel string) ChannelStats {
+	open, closing := strings.IndexByte(channel, '{'), strings.LastIndexByte(channel, '}')
+	if open < 0 || closing < open {
+		return stats[channel]
+	}
+	prefix, suffix := channel[:open], channel[closing+1:]
+	total := ChannelStats{Rejected: map[string]int64{}}
+	for name, st := range stats {
+		if !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, suffix) || len(name) <= len(prefix)+len(suffix) {
+			continue
+		}
+		total.Accepted += st.Accepted
+		total.Duplicates += st.Duplicates
+		total.Subscribers += st.Subscribers
+		total.MaxInAnySecond = max(total.MaxInAnySecond, st.MaxInAnySecond)
+		for reason, n := range st.Rejected {
+			total.Rejected[reason] += n
+		}
+	}
+	return total
 }
 
 // sampleMetrics scrapes every process and fills the counters of st.

@@ -53,6 +53,10 @@ var (
 	ErrInvalidField = errors.New("invalid field")
 )
 
+// DefaultSymbols are the symbols the trading server generates trades for
+// when SYMBOLS is not set.
+var DefaultSymbols = []string{"AAPL", "MSFT", "GOOG", "AMZN", "TSLA"}
+
 // Parse decodes one trade strictly: unknown fields, wrong types and trailing
 // data are rejected, and the result is validated.
 func Parse(data []byte) (Trade, error) {

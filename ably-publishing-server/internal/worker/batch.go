@@ -287,6 +287,8 @@ func (w *Worker) sendBatch(ctx context.Context, channel string, batch []trade.Tr
 // complete already when Ably responded.
 type publishAttempt struct {
 	err error
+	// counted is true when the trades were already counted as published.
+	counted bool
 }
 
 // settleBatch is sendBatch for a batch whose first attempt, when first is
@@ -297,8 +299,9 @@ func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.
 	retries, configFailures := 0, 0
 	for {
 		var err error
+		counted := false
 		if first != nil {
-			err, first = first.err, nil
+			err, counted, first = first.err, first.counted, nil
 		} else {
 			requestID, admitted, ok := w.admitChannel(ctx, channel, payloads, minimum)
 			if !ok {
@@ -317,7 +320,9 @@ func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.
 		var delay time.Duration
 		switch outcome := publish.Classify(err); outcome {
 		case publish.Published:
-			w.countPublished(base, admitted, retries+configFailures)
+			if !counted {
+				w.countPublished(base, admitted, retries+configFailures)
+			}
 			return w.ackMany(ctx, base, payloads)
 
 		case publish.Reject:

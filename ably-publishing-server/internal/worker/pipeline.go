@@ -147,11 +147,11 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	}
 	fresh := time.Since(admittedAt) <= maxAdmissionAge
 	if current != nil && publish.Classify(err) == publish.Published && fresh && ctx.Err() == nil {
-		w.countPublished(current.trades[0].ID, len(current.trades), 0)
 		return w.startPublish(ctx, next, requestID), current
 	}
 	if current != nil {
-		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades), &publishAttempt{err: err})
+		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades),
+			&publishAttempt{err: err, counted: true})
 	}
 	if ctx.Err() != nil {
 		// The planned trades stay in the processing list, and the next
@@ -181,6 +181,11 @@ func (w *Worker) startPublish(ctx context.Context, next builtBatch, requestID st
 				return w.cfg.Batching.Limiter.Complete(cctx, requestID, f.channel)
 			})
 		}
+		// Counted here, so that the metrics show the publish at once and
+		// not when the loop next looks at it.
+		if publish.Classify(err) == publish.Published {
+			w.countPublished(base, len(f.trades), 0)
+		}
 		f.done <- err
 	}()
 	return f
@@ -195,6 +200,6 @@ func (w *Worker) settle(ctx context.Context, f *inFlight) *inFlight {
 		return nil
 	}
 	err := <-f.done
-	w.settleBatch(ctx, f.channel, f.trades, f.payloads, len(f.trades), &publishAttempt{err: err})
+	w.settleBatch(ctx, f.channel, f.trades, f.payloads, len(f.trades), &publishAttempt{err: err, counted: true})
 	return nil
 }

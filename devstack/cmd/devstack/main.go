@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -56,6 +57,12 @@ func run() int {
 	defer stop()
 	if err := runStack(ctx, c); err != nil {
 		fmt.Fprintln(os.Stderr, "devstack:", err)
+		// A service that rejected its settings exits with 2, and so does
+		// devstack, as for its own settings.
+		var exit *exec.ExitError
+		if errors.As(err, &exit) && exit.ExitCode() == 2 {
+			return 2
+		}
 		return 1
 	}
 	return 0

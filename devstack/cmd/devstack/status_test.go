@@ -115,13 +115,16 @@ func TestSampler_ReadsRedisAndMetrics(t *testing.T) {
 		}
 	})
 	t.Run("batched log", func(t *testing.T) {
-		// With BATCH_SIZE above 1 the counts hash holds the admissions.
-		if err := rdb.HSet(ctx, keys.RateCounts(testQueueKey), "total", 120).Err(); err != nil {
+		// With BATCH_SIZE above 1 the counts hash gives each entry's
+		// admissions. The entry of an hour ago and the hash's running
+		// total, which only a replica holding trades trims, do not count.
+		counts := map[string]any{"request:0": 70, "request:1": 50, "request:2": 999, "total": 1119}
+		if err := rdb.HSet(ctx, keys.RateCounts(testQueueKey), counts).Err(); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { rdb.Del(context.WithoutCancel(ctx), keys.RateCounts(testQueueKey)) })
 		if got := sample(t, sampler).InWindow; got != 120 {
-			t.Errorf("in window = %d, want the 120 admissions of the counts hash", got)
+			t.Errorf("in window = %d, want the 70 + 50 admissions of the entries in the last second", got)
 		}
 	})
 	t.Run("metrics", func(t *testing.T) {
