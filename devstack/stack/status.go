@@ -61,6 +61,9 @@ type Status struct {
 	At time.Time
 	// Queued is the length of the trade queue.
 	Queued int64
+	// Processing is the trades in the publishers' processing lists: taken
+	// from the queue and not yet published or dead-lettered.
+	Processing int64
 	// Dead is the length of the dead-letter list.
 	Dead int64
 	// InWindow is the number of admissions in the limiter's current window.
@@ -209,10 +212,17 @@ func (sm *Sampler) sampleRedis(ctx context.Context, st *Status) error {
 	// With BATCH_SIZE above 1 each log entry stands for a whole call, and
 	// the counts hash holds how many messages it admitted.
 	members := pipe.ZRangeByScore(ctx, keys.RateLog(sm.cfg.QueueKey), &redis.ZRangeBy{Min: "(" + from, Max: "+inf"})
+	processing := make([]*redis.IntCmd, len(sm.cfg.Publishers))
+	for i, p := range sm.cfg.Publishers {
+		processing[i] = pipe.LLen(ctx, keys.Processing(sm.cfg.QueueKey, p.Name))
+	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("read queue lengths: %w", err)
 	}
 	st.Queued, st.Dead, st.InWindow = queued.Val(), dead.Val(), inWindow.Val()
+	for _, n := range processing {
+		st.Processing += n.Val()
+	}
 	if len(members.Val()) == 0 {
 		return nil
 	}

@@ -68,6 +68,13 @@ func TestSampler_ReadsRedisAndMetrics(t *testing.T) {
 	if err := rdb.RPush(ctx, keys.Dead(testQueueKey), "x").Err(); err != nil {
 		t.Fatal(err)
 	}
+	for replica, n := range map[string]int{"publisher-1": 2, "publisher-2": 1} {
+		for range n {
+			if err := rdb.RPush(ctx, keys.Processing(testQueueKey, replica), "held").Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	now, err := rdb.Time(ctx).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -109,6 +116,9 @@ func TestSampler_ReadsRedisAndMetrics(t *testing.T) {
 		}
 		if first.Dead != 1 {
 			t.Errorf("dead = %d, want 1", first.Dead)
+		}
+		if first.Processing != 3 {
+			t.Errorf("processing = %d, want the 3 trades in the two replicas' lists", first.Processing)
 		}
 		if first.InWindow != 2 {
 			t.Errorf("in window = %d, want the 2 admissions of the last second", first.InWindow)

@@ -43,7 +43,7 @@ func writeSummary(w io.Writer, in summaryInput) {
 	}
 	row("retries", last.Retries, "")
 	row("dead-lettered", last.DeadLettered, fmt.Sprintf("%d in the dead-letter list", last.Dead))
-	row("still queued", last.Queued, "")
+	row("still queued", last.Queued, fmt.Sprintf("and %d in the publishers' processing lists", last.Processing))
 	if in.emulator {
 		row("rejected by Ably", last.Channel.RejectedTotal(), rejectedNote(last.Channel.Rejected))
 		row("duplicates dropped", last.Channel.Duplicates, "by Ably's idempotent publishing")
