@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 )
@@ -15,6 +16,11 @@ type Fault struct {
 	// Channel is the channel whose publishes the fault applies to; empty
 	// means every channel.
 	Channel string `json:"channel,omitempty"`
+	// DataContains, when set, limits the fault to publishes in which the
+	// data of some message contains this text, such as a trade id, so that
+	// Ably's rejection of one message's data can be imitated: every publish
+	// that carries it fails.
+	DataContains string `json:"dataContains,omitempty"`
 	// Status is the HTTP status of the injected failure, from 400 to 599,
 	// or 0 to only delay the publish and then process it normally.
 	Status int `json:"status,omitempty"`
@@ -83,12 +89,16 @@ func (q *faultQueue) add(f Fault) {
 	q.faults = append(q.faults, &activeFault{fault: f, remaining: remaining})
 }
 
-// take consumes one use of the first fault that applies to channel.
-func (q *faultQueue) take(channel string) (Fault, bool) {
+// take consumes one use of the first fault that applies to a publish of
+// messages to channel.
+func (q *faultQueue) take(channel string, messages []*Message) (Fault, bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	for i, active := range q.faults {
 		if active.fault.Channel != "" && active.fault.Channel != channel {
+			continue
+		}
+		if active.fault.DataContains != "" && !anyDataContains(messages, active.fault.DataContains) {
 			continue
 		}
 		if active.remaining > 0 {
@@ -100,6 +110,16 @@ func (q *faultQueue) take(channel string) (Fault, bool) {
 		return active.fault, true
 	}
 	return Fault{}, false
+}
+
+// anyDataContains reports whether the data of some message contains text.
+func anyDataContains(messages []*Message, text string) bool {
+	for _, m := range messages {
+		if strings.Contains(m.Data.text, text) || strings.Contains(string(m.Data.binary), text) {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *faultQueue) clear() {

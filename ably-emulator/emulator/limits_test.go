@@ -255,6 +255,37 @@ func TestFaults_InjectedErrorsReachClient(t *testing.T) {
 	}
 }
 
+func TestFaults_DataContainsRejectsEveryCarrier(t *testing.T) {
+	emu := emulatortest.Start(t)
+	channel := newREST(t, emu).Channels.Get("trades")
+	ctx := testContext(t)
+
+	err := emu.Server.AddFault(emulator.Fault{Channel: "trades", Status: 400, Code: 40013, DataContains: `"bad-1"`})
+	if err != nil {
+		t.Fatalf("add fault: %v", err)
+	}
+	batch := []*ably.Message{
+		{ID: "b:0", Name: "t", Data: map[string]string{"id": "ok-1"}},
+		{ID: "b:1", Name: "t", Data: map[string]string{"id": "bad-1"}},
+	}
+	if info := errorInfo(t, channel.PublishMultiple(ctx, batch)); info.Code != 40013 {
+		t.Errorf("batch carrying bad-1: code %d, want 40013", info.Code)
+	}
+	if err := channel.Publish(ctx, "t", map[string]string{"id": "ok-1"}); err != nil {
+		t.Errorf("publish without bad-1: %v", err)
+	}
+	if info := errorInfo(t, channel.Publish(ctx, "t", map[string]string{"id": "bad-1"})); info.Code != 40013 {
+		t.Errorf("publish of bad-1 alone: code %d, want 40013", info.Code)
+	}
+	stats := emu.Server.Stats().Channels["trades"]
+	if stats.Rejected.Injected != 3 || stats.Accepted != 1 {
+		t.Errorf("stats = %+v, want 3 injected (2 + 1 messages) and 1 accepted", stats)
+	}
+	if faults := emu.Server.Faults(); len(faults) != 1 {
+		t.Errorf("remaining faults = %+v, want the fault without a count to stay", faults)
+	}
+}
+
 func TestFaults_DelayedPublishIsProcessedAfterTimeout(t *testing.T) {
 	// A client that gives up before the delayed response still has its
 	// message accepted, and its idempotent retry is dropped as a duplicate:

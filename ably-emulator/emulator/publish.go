@@ -38,7 +38,7 @@ func (s *Server) publish(in publishInput) (publishResult, *ErrorInfo) {
 	ch := s.channels.get(in.channel)
 	n := len(in.messages)
 
-	if fault, ok := s.faults.take(in.channel); ok {
+	if fault, ok := s.faults.take(in.channel, in.messages); ok {
 		if fault.DelayMs > 0 {
 			s.waitFaultDelay(time.Duration(fault.DelayMs) * time.Millisecond)
 		}

@@ -32,8 +32,10 @@ func TestAbly_RateLimitThenServerErrors(t *testing.T) {
 	st := channelStats(t, s)
 	assertWithinLimit(t, st, rateLimit)
 	assertDrained(t, s, rdb)
-	if n := st.Rejected["injected"]; n != 2*rejectedEach {
-		t.Errorf("emulator injected %d failures, want %d", n, 2*rejectedEach)
+	// The emulator counts each message of a failed publish, and a batch
+	// carries one or more.
+	if n := st.Rejected["injected"]; n < 2*rejectedEach {
+		t.Errorf("emulator rejected %d messages with injected failures, want at least one per failed publish (%d)", n, 2*rejectedEach)
 	}
 	var retries int64
 	for _, p := range s.Publishers {

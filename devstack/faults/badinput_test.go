@@ -41,9 +41,11 @@ func TestBadInput_DeadLetteredWithReasons(t *testing.T) {
 	const valid = 20
 	s := startStack(t, stack.Options{Replicas: 2})
 	rdb := redisClient(t, s)
-	// Ably rejects one valid trade as invalid data: retrying cannot fix
-	// that, so it goes to the dead-letter list with Ably's code.
-	addFault(t, s, stack.EmulatorFault{Status: 400, Code: 40013, Message: "invalid message data", Count: 1})
+	// Ably rejects one valid trade as invalid data, in whatever publish
+	// carries it: retrying cannot fix that, so the batch is split, the
+	// others are published and that trade goes to the dead-letter list
+	// with Ably's code.
+	addFault(t, s, stack.EmulatorFault{Status: 400, Code: 40013, Message: "invalid message data", DataContains: `"valid-7"`})
 
 	bad := badPayloads()
 	var validIDs []string
@@ -115,6 +117,9 @@ func TestBadInput_DeadLetteredWithReasons(t *testing.T) {
 	}
 	if rejectedByAbly == "" {
 		t.Fatal("no entry with Ably's code 40013")
+	}
+	if rejectedByAbly != "valid-7" {
+		t.Errorf("Ably's code 40013 is on trade %s, want valid-7, the trade the emulator rejects", rejectedByAbly)
 	}
 
 	var published []string

@@ -23,15 +23,16 @@ type EmulatorMessage struct {
 
 // EmulatorFault is the body of the emulator's POST /_emulator/faults: the
 // next Count publishes to Channel (every one until cleared when Count is 0)
-// wait DelayMs, then fail with Status and Code, or only wait when Status
-// is 0.
+// whose data contains DataContains, when set, wait DelayMs, then fail with
+// Status and Code, or only wait when Status is 0.
 type EmulatorFault struct {
-	Channel string `json:"channel,omitempty"`
-	Status  int    `json:"status,omitempty"`
-	Code    int    `json:"code,omitempty"`
-	Message string `json:"message,omitempty"`
-	Count   int    `json:"count,omitempty"`
-	DelayMs int    `json:"delayMs,omitempty"`
+	Channel      string `json:"channel,omitempty"`
+	DataContains string `json:"dataContains,omitempty"`
+	Status       int    `json:"status,omitempty"`
+	Code         int    `json:"code,omitempty"`
+	Message      string `json:"message,omitempty"`
+	Count        int    `json:"count,omitempty"`
+	DelayMs      int    `json:"delayMs,omitempty"`
 }
 
 // EmulatorMessages returns the messages the emulator accepted on channel,
