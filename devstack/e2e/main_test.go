@@ -3,11 +3,8 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/ably-fanout/devstack/stack"
 	"github.com/ably-fanout/devstack/stacktest"
@@ -23,18 +20,7 @@ var (
 var waitFor = stacktest.WaitFor
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	root, built, cleanup, err := stack.BuildInTemp(ctx, "e2e-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer cleanup()
-	repoRoot, bin = root, built
-	return m.Run()
+	os.Exit(stacktest.RunBuilt(m, "e2e-bin-", func(root string, built stack.Binaries) {
+		repoRoot, bin = root, built
+	}))
 }

@@ -1,11 +1,8 @@
 package faults
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/ably-fanout/devstack/stack"
 	"github.com/ably-fanout/devstack/stacktest"
@@ -21,18 +18,7 @@ var (
 var waitFor = stacktest.WaitFor
 
 func TestMain(m *testing.M) {
-	os.Exit(buildAndRun(m))
-}
-
-func buildAndRun(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	root, built, cleanup, err := stack.BuildInTemp(ctx, "faults-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer cleanup()
-	repoRoot, bin = root, built
-	return m.Run()
+	os.Exit(stacktest.RunBuilt(m, "faults-bin-", func(root string, built stack.Binaries) {
+		repoRoot, bin = root, built
+	}))
 }

@@ -2,6 +2,8 @@ package stacktest
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,4 +32,21 @@ func Start(tb testing.TB, opts stack.Options) *stack.Stack {
 		}
 	})
 	return s
+}
+
+// RunBuilt builds the services into a new temporary folder named with
+// prefix, passes the repository root and the binaries to use, runs the
+// package's tests and removes the folder. It returns the exit code for
+// os.Exit in TestMain.
+func RunBuilt(m *testing.M, prefix string, use func(root string, bin stack.Binaries)) int {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	root, built, cleanup, err := stack.BuildInTemp(ctx, prefix)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cleanup()
+	use(root, built)
+	return m.Run()
 }

@@ -61,23 +61,24 @@ type Option func(*Limiter)
 
 // WithMargin widens the window the limiter enforces to window+margin.
 //
-// Ably counts a message when it arrives, not when it was admitted. If the
-// delay between admission and arrival varies by at most margin, then any
-// window of arrivals falls inside a window+margin of admissions, which
-// contains at most limit admissions. The margin therefore bounds the jitter, not the
-// latency. Default 0.
+// Ably counts a message when it arrives, not when it was admitted. Without
+// WithHold, the margin must cover how much the delay between admission and
+// arrival varies: then any window of arrivals falls inside a window+margin
+// of admissions, which contains at most limit admissions. With WithHold it
+// only covers rounding and clock drift. Default 0.
 func WithMargin(margin time.Duration) Option {
 	return func(l *Limiter) { l.margin = margin }
 }
 
 // WithHold scores each admission at its time plus hold until Complete
-// records when its publish ended. Ably counts a message when it arrives,
-// which is between admission and the end of the publish, so counting from
-// the end bounds every window of arrivals at Ably whatever the delay, and
-// the margin then only needs to cover rounding and clock drift. hold must
-// be longer than any publish can take, so that an admission never leaves
-// the window while its messages may still reach Ably. Default 0:
-// admissions count from the time they were admitted.
+// records when its publish ended.
+//
+// A message arrives at Ably between its admission and the end of its
+// publish. Counting it from the end therefore bounds every window of
+// arrivals at Ably, however long the delay. hold must be longer than any
+// publish can take, so that an admission never leaves the window while its
+// messages may still reach Ably. Default 0: admissions count from the time
+// they were admitted.
 func WithHold(hold time.Duration) Option {
 	return func(l *Limiter) { l.hold = hold }
 }

@@ -99,10 +99,10 @@ func Classify(err error) Outcome {
 // codeTimeout is ably-go's code for a request that timed out.
 const codeTimeout = 50003
 
-// Answered reports whether a publish attempt that returned err got a
+// GotResponse reports whether a publish attempt that returned err got a
 // response from Ably, accepted or not. Without one (a timeout, a network
 // error, a canceled context) the request may still reach Ably later.
-func Answered(err error) bool {
+func GotResponse(err error) bool {
 	if err == nil {
 		return true
 	}

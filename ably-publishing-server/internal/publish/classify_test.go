@@ -99,7 +99,7 @@ func TestParseEndpoint(t *testing.T) {
 	}
 }
 
-func TestAnswered(t *testing.T) {
+func TestGotResponse_Outcomes(t *testing.T) {
 	tests := []struct {
 		name string
 		err  error
@@ -116,8 +116,8 @@ func TestAnswered(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := publish.Answered(tt.err); got != tt.want {
-				t.Errorf("Answered(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := publish.GotResponse(tt.err); got != tt.want {
+				t.Errorf("GotResponse(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}

@@ -64,12 +64,11 @@ func (q *Queue) WindowAt(ctx context.Context, offset, size int) (Window, error) 
 	return w, err
 }
 
-// AckAndWindowAt is AckMany of acked, when acked is not empty, followed by
-// WindowAt(offset, size), when size is above 0, in one script call, so
-// that a replica acknowledges a batch and reads the next window in one
-// round trip and one write. offset counts the entries left after the
-// acknowledgement. It returns the window and how many of acked were found
-// and removed.
+// AckAndWindowAt runs AckMany of acked and then WindowAt(offset, size) in
+// one script call, so that a replica acknowledges a batch and reads the
+// next window in one round trip and one write. An empty acked skips the
+// ack, and a size of 0 skips the window. offset counts the entries left
+// after the ack. It returns the window and how many of acked were removed.
 func (q *Queue) AckAndWindowAt(ctx context.Context, acked []string, offset, size int) (Window, int, error) {
 	if size < 0 || offset < 0 {
 		return Window{}, 0, fmt.Errorf("window of %d trades at offset %d, expected an offset and a size of at least 0", size, offset)

@@ -17,7 +17,7 @@
 --
 -- Returns {payloads, plan, moved, removed, next_plan}: the size entries of
 -- the processing list from offset on, oldest first, after moving trades
--- from the queue until the list holds offset+size entries or the queue is
+-- from the queue until the list contains offset+size entries or the queue is
 -- empty; the plan of the first of them, or false when it has none; how
 -- many trades were moved; how many acknowledged payloads were found and
 -- removed; and the 0-based index in payloads of the first entry after the
@@ -60,15 +60,15 @@ if size > 0 then
   if missing > 0 then
     -- One LRANGE, LTRIM and RPUSH move the trades in order, which costs
     -- far less than one LMOVE per trade.
-    local taken = redis.call('LRANGE', KEYS[1], 0, missing - 1)
-    moved = #taken
+    local moving = redis.call('LRANGE', KEYS[1], 0, missing - 1)
+    moved = #moving
     if moved > 0 then
       redis.call('LTRIM', KEYS[1], moved, -1)
       -- RPUSH takes the payloads in chunks, because unpack of a very long
       -- table would overflow the Lua stack.
       local chunk = 500
       for first = 1, moved, chunk do
-        redis.call('RPUSH', KEYS[2], unpack(taken, first, math.min(first + chunk - 1, moved)))
+        redis.call('RPUSH', KEYS[2], unpack(moving, first, math.min(first + chunk - 1, moved)))
       end
     end
   end

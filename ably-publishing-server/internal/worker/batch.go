@@ -310,7 +310,7 @@ func (w *Worker) settleBatch(ctx context.Context, channel string, batch []trade.
 			batch, payloads = batch[:admitted], payloads[:admitted]
 			minimum = admitted
 			err = w.publishBatchOnce(ctx, channel, base, batch, payloads)
-			if publish.Answered(err) {
+			if publish.GotResponse(err) {
 				w.completeAdmission(ctx, base, func(cctx context.Context) error {
 					return b.Limiter.Complete(cctx, requestID, channel)
 				})

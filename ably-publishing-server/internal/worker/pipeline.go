@@ -128,12 +128,14 @@ func (w *Worker) ackAccepted(ctx context.Context, f *inFlight) *inFlight {
 }
 
 // advance admits next, which saves its plan, waits for the publish of
-// current, starts next's publish and returns it. When Ably accepted
-// current, next's publish starts at once and advance also returns current
-// as accepted, for the caller to acknowledge with its next window read;
-// any other outcome is settled before next's publish. When the admission
-// waited too long for current, next is sent again from its admission,
-// without overlap, and advance returns nil.
+// current, starts next's publish and returns it.
+//
+// When Ably accepted current, next's publish starts at once, and advance
+// also returns current as accepted, so that the caller acknowledges it
+// with its next window read. Any other outcome of current is settled
+// before next's publish. When the admission waited too long for current,
+// next is sent again from its admission, without overlap, and advance
+// returns nil.
 func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch) (started, accepted *inFlight) {
 	requestID, admitted, ok := w.admitChannel(ctx, next.channel, next.payloads, next.minimum)
 	if !ok {
@@ -141,6 +143,7 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	}
 	admittedAt := time.Now()
 	next.trades, next.payloads = next.trades[:admitted], next.payloads[:admitted]
+
 	var err error
 	if current != nil {
 		err = <-current.done
@@ -149,6 +152,7 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 	if current != nil && publish.Classify(err) == publish.Published && fresh && ctx.Err() == nil {
 		return w.startPublish(ctx, next, requestID), current
 	}
+
 	if current != nil {
 		w.settleBatch(ctx, current.channel, current.trades, current.payloads, len(current.trades),
 			&publishAttempt{err: err, counted: true})
@@ -158,7 +162,7 @@ func (w *Worker) advance(ctx context.Context, current *inFlight, next builtBatch
 		// publish of them, by any replica, follows the plan.
 		return nil, nil
 	}
-	if time.Since(admittedAt) > maxAdmissionAge {
+	if !fresh || time.Since(admittedAt) > maxAdmissionAge {
 		// The admission may leave the limiter's window before this publish
 		// ends. It keeps its slots until its hold ends, and the batch gets
 		// a new one.
@@ -176,7 +180,7 @@ func (w *Worker) startPublish(ctx context.Context, next builtBatch, requestID st
 	base := next.trades[0].ID
 	go func() {
 		err := w.publishBatchOnce(ctx, f.channel, base, f.trades, f.payloads)
-		if publish.Answered(err) {
+		if publish.GotResponse(err) {
 			w.completeAdmission(ctx, base, func(cctx context.Context) error {
 				return w.cfg.Batching.Limiter.Complete(cctx, requestID, f.channel)
 			})

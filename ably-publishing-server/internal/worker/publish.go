@@ -22,7 +22,7 @@ func (w *Worker) publish(ctx context.Context, payload string, t trade.Trade) boo
 			return false
 		}
 		err := w.publishOnce(ctx, t)
-		if publish.Answered(err) {
+		if publish.GotResponse(err) {
 			w.completeAdmission(ctx, t.ID, func(cctx context.Context) error {
 				return w.limiter.Complete(cctx, requestID, 1)
 			})
@@ -117,7 +117,7 @@ func (w *Worker) admit(ctx context.Context, tradeID string) (string, bool) {
 	}
 }
 
-// completeAdmission records in the limiter that a publish Ably answered
+// completeAdmission records in the limiter that a publish Ably responded to
 // has ended, so that its slots count from now instead of from the end of
 // the hold. It makes one attempt, not canceled by shutdown. A failure
 // only keeps the slots taken until the hold ends, so it is logged and not
